@@ -1,0 +1,69 @@
+# d2l linear neural networks kit. `make help` lists the targets.
+# Every target that runs Python first makes the environment: uv (installed with pip if it is
+# missing), then `uv sync` from uv.lock on the machine's own Python. A second run does no set-up.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+VENV := .venv
+TOOLS := .tools
+STAMP := $(VENV)/.kit-synced
+PY := $(VENV)/bin/python
+
+# The kit never downloads an interpreter: uv must use the system Python.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_PREFERENCE := only-system
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export MPLBACKEND := Agg
+
+UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv/bin/uv)
+SYSTEM_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null)
+
+PYTEST_ARGS ?=
+FORCE ?=
+PACKAGE ?= solutions
+
+.PHONY: help setup test data exercises check-exercises train grade clean
+
+help: ## list the targets
+	@echo "d2l linear neural networks kit: make TARGET"
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(STAMP) ## create the environment (uv + locked packages on the system Python)
+
+$(TOOLS)/uv/bin/uv:
+	@test -n "$(SYSTEM_PYTHON)" || { echo "error: $(PYTHON) not found; install Python 3.10 or newer" >&2; exit 1; }
+	@echo "Installing uv $(UV_VERSION) into $(TOOLS)/uv (once)"
+	@$(SYSTEM_PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		--target $(TOOLS)/uv uv==$(UV_VERSION) \
+		|| { echo "error: could not install uv with pip; install uv (https://docs.astral.sh/uv/) and rerun" >&2; exit 1; }
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@test -n "$(SYSTEM_PYTHON)" || { echo "error: $(PYTHON) not found; install Python 3.10 or newer" >&2; exit 1; }
+	@echo "Syncing $(VENV) from uv.lock with $(SYSTEM_PYTHON)"
+	@$(UV) sync --frozen --python $(SYSTEM_PYTHON)
+	@touch $@
+
+test: $(STAMP) ## run the kit's test suite
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+data: $(STAMP) ## find or fetch the real Fashion-MNIST and verify it
+	@$(PY) -m datasets
+
+exercises: $(STAMP) ## regenerate exercises/ from solutions/ (FORCE=1 also replaces edited files, keeping backups)
+	@$(PY) -m grader.stubgen $(if $(FORCE),--force)
+
+check-exercises: $(STAMP) ## check that exercises/ is exactly what the generator produces
+	@$(PY) -m grader.stubgen --check
+
+train: $(STAMP) ## train softmax regression on Fashion-MNIST (PACKAGE=exercises trains your code)
+	@$(PY) -m $(PACKAGE)
+
+grade: $(STAMP) ## grade exercises/ (not available yet)
+	@echo "Grading is not available yet: the grader has not landed. Until then, \`make train PACKAGE=exercises\` runs your code on the real data."
+	@exit 2
+
+clean: ## remove the environment and generated reports (never exercises/ or solutions/)
+	rm -rf $(VENV) $(TOOLS) reports .pytest_cache

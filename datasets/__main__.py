@@ -1,0 +1,36 @@
+"""`python -m datasets` (what `make data` runs): make Fashion-MNIST (d2l 3.5) ready, or say how."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import routes
+from .fashion_mnist import EnvironmentMismatch
+
+
+def main(argv=None) -> int:
+    """Find, verify and cache Fashion-MNIST (d2l 3.5); return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m datasets", description=__doc__)
+    parser.add_argument("--check", action="store_true",
+                        help="only report where the data is; never download or install")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            found = routes.lookup(allow_download=False, allow_install=False, install_files=False)
+        else:
+            found = routes.lookup()
+    except (routes.DatasetUnavailable, EnvironmentMismatch) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    via = f"{found.route} {found.source}" if found.source else found.route
+    if found.installed:
+        print(f"Fashion-MNIST ready: {found.root} (found via {via})")
+    else:
+        print(f"Fashion-MNIST found (via {via}) but not yet in {found.root}; "
+              f"run `make data` to install it there")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""Minibatch stochastic gradient descent (d2l 3.2.6)."""
+import torch
+
+
+def sgd(params, lr, batch_size):
+    """In-place minibatch SGD: param -= lr * grad / batch_size, then zero the grad (d2l 3.2.6)."""
+    # TODO: update every parameter in place, then reset its gradient to zero.
+    # Pitfall: wrap the update in torch.no_grad(); divide by batch_size (the loss was summed);
+    #          forget param.grad.zero_() and gradients accumulate across minibatches.
+    raise NotImplementedError()

@@ -1,0 +1,1 @@
+"""The kit's grading and instructor tooling; it never imports student code."""

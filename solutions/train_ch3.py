@@ -1,0 +1,87 @@
+"""Training softmax regression (d2l 3.6.5, 3.6.6, 3.6.7)."""
+import torch
+
+from .accuracy import accuracy
+
+
+class Accumulator:
+    """Sums n running totals (d2l 3.6.5)."""
+
+    def __init__(self, n):
+        self.data = [0.0] * n
+
+    def add(self, *args):
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self):
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx):
+        return self.data[idx]
+
+
+def evaluate_accuracy(net, data_iter):
+    """Fraction of correct predictions of net over data_iter, in eval mode without grad (d2l 3.6.5)."""
+    ### BEGIN SOLUTION
+    ### TODO: put an nn.Module in eval mode, then count correct predictions and examples.
+    ### Pitfall: evaluate under torch.no_grad(); divide by the number of examples, not batches.
+    if isinstance(net, torch.nn.Module):
+        net.eval()
+    metric = Accumulator(2)
+    with torch.no_grad():
+        for X, y in data_iter:
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+    ### END SOLUTION
+
+
+def train_epoch_ch3(net, train_iter, loss, updater):
+    """One epoch of training; returns (mean train loss, train accuracy) (d2l 3.6.6)."""
+    ### BEGIN SOLUTION
+    ### TODO: put an nn.Module in train mode; for each minibatch compute the loss and update.
+    ### TODO: With a torch.optim.Optimizer: zero_grad(), l.mean().backward(), step();
+    ###       with a custom updater: l.sum().backward(), updater(X.shape[0]).
+    ### Pitfall: forget zero_grad() and gradients pile up across minibatches.
+    if isinstance(net, torch.nn.Module):
+        net.train()
+    metric = Accumulator(3)
+    for X, y in train_iter:
+        y_hat = net(X)
+        l = loss(y_hat, y)
+        if isinstance(updater, torch.optim.Optimizer):
+            updater.zero_grad()
+            l.mean().backward()
+            updater.step()
+        else:
+            l.sum().backward()
+            updater(X.shape[0])
+        metric.add(float(l.detach().sum()), accuracy(y_hat, y), y.numel())
+    return metric[0] / metric[2], metric[1] / metric[2]
+    ### END SOLUTION
+
+
+def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
+    """Train for num_epochs, testing after each; returns [(train_loss, train_acc, test_acc), ...] (d2l 3.6.6)."""
+    ### BEGIN SOLUTION
+    ### TODO: for each epoch, run train_epoch_ch3, then evaluate_accuracy on test_iter,
+    ###       and collect (train_loss, train_acc, test_acc) per epoch.
+    ### Pitfall: evaluate on the test set after every epoch, not only at the end.
+    history = []
+    for _ in range(num_epochs):
+        train_loss, train_acc = train_epoch_ch3(net, train_iter, loss, updater)
+        test_acc = evaluate_accuracy(net, test_iter)
+        history.append((train_loss, train_acc, test_acc))
+    return history
+    ### END SOLUTION
+
+
+def predict_ch3(net, test_iter, n=6):
+    """Predict labels for the first n test images and show them with true/predicted titles (d2l 3.6.8)."""
+    from datasets import get_fashion_mnist_labels, show_images
+    X, y = next(iter(test_iter))
+    with torch.no_grad():
+        preds = get_fashion_mnist_labels(net(X).argmax(axis=1))
+    trues = get_fashion_mnist_labels(y)
+    titles = [true + '\n' + pred for true, pred in zip(trues, preds)]
+    show_images(X[0:n].reshape((n, 28, 28)).cpu(), 1, n, titles=titles[0:n])
+    return titles[0:n]
