@@ -24,6 +24,11 @@ SYSTEM_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null)
 PYTEST_ARGS ?=
 FORCE ?=
 PACKAGE ?= solutions
+SUBMISSION ?= exercises
+OUT ?= reports/latest
+SEED ?= 0
+DEVICE ?= auto
+ONLY ?=
 
 .PHONY: help setup test data exercises check-exercises train grade clean
 
@@ -61,9 +66,8 @@ check-exercises: $(STAMP) ## check that exercises/ is exactly what the generator
 train: $(STAMP) ## train softmax regression on Fashion-MNIST (PACKAGE=exercises trains your code)
 	@$(PY) -m $(PACKAGE)
 
-grade: $(STAMP) ## grade exercises/ (not available yet)
-	@echo "Grading is not available yet: the grader has not landed. Until then, \`make train PACKAGE=exercises\` runs your code on the real data."
-	@exit 2
+grade: $(STAMP) ## grade exercises/ (SUBMISSION=dir OUT=dir SEED=n DEVICE=auto|cpu|cuda ONLY=stub,stub)
+	@$(PY) -m grader $(SUBMISSION) --out $(OUT) --seed $(SEED) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))
 
 clean: ## remove the environment and generated reports (never exercises/ or solutions/)
 	rm -rf $(VENV) $(TOOLS) reports .pytest_cache

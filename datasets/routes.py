@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import os
 import shutil
@@ -77,7 +78,11 @@ def raw_dir(cache: Path) -> Path:
 
 
 def _md5(path: Path) -> str:
-    return _torchvision().datasets.utils.calculate_md5(path)
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def stage_gz(gz: Path, staging: Path, raw_md5: str, archive_md5: str | None) -> Path:
@@ -269,6 +274,8 @@ def _plan(cache, env_dir, system_dir, mirrors, tables, allow_download, allow_ins
     yield SYSTEM_ROUTE, str(system_dir), from_dir(system_dir)
     if not allow_download:
         yield DOWNLOAD_ROUTE, "", "downloads disabled"
+    if mirrors is None and allow_download:
+        mirrors = MIRRORS if MIRRORS is not None else _torchvision().datasets.FashionMNIST.mirrors
     for mirror in list(mirrors) if allow_download else []:
         yield DOWNLOAD_ROUTE, mirror, lambda st, m=mirror: download(m, st, *tables, timeout)
     skip = "installs disabled" if not allow_install else apt_skip_reason()
@@ -285,9 +292,7 @@ def find_fashion_mnist(cache: Path, env_dir: str | Path | None = None, *,
     """Try every route in order and return the first that yields verified files (d2l 3.5)."""
     cache = Path(cache)
     system_dir = Path(system_dir) if system_dir is not None else SYSTEM_DIR
-    if mirrors is None:
-        mirrors = MIRRORS if MIRRORS is not None else _torchvision().datasets.FashionMNIST.mirrors
-    archives = dict(archive_md5s) if archive_md5s is not None else official_archive_md5s()
+    archives = dict(archive_md5s) if archive_md5s is not None else None
     tried: list[str] = []
     plan = _plan(cache, env_dir, system_dir, mirrors, (raw_md5s, archives), allow_download,
                  allow_install, timeout, apt_runner)

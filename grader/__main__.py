@@ -1,0 +1,60 @@
+"""``python -m grader SUBMISSION --out DIR``: grade a folder laid out like exercises/ and write the report."""
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from .report import to_terminal, write_all
+from .results import GradeReport
+from .run import GraderError, grade
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse(argv):
+    """The command line's options."""
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
+    parser.add_argument("submission", nargs="?", type=Path, default=ROOT / "exercises",
+                        help="folder with the stub modules (default: exercises/)")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "latest", help="report folder")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs (printed in the report)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--only", default="", help="comma-separated stubs to grade, e.g. softmax,cross_entropy")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads per worker")
+    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    """Grade, write every report format, print the summary; 0 when grading completed."""
+    args = parse(argv)
+    out = args.out.resolve()
+    if out == args.submission.resolve() or args.submission.resolve() in out.parents:
+        print(f"error: the report folder {out} must not be inside the submission", file=sys.stderr)
+        return 2
+    try:
+        only = [name.strip() for name in args.only.split(",") if name.strip()]
+        report = grade(args.submission, seed=args.seed, device=args.device, only=only, threads=args.threads)
+    except GraderError as error:
+        return _failed(args, out, str(error))
+    except Exception:
+        return _failed(args, out, "the grader crashed:\n" + traceback.format_exc(limit=8))
+    write_all(report, out)
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    print(to_terminal(report, color=color))
+    print(f"Report: {out / 'report.html'}  (also report.md, results.json, junit.xml)")
+    return 0
+
+
+def _failed(args, out, message):
+    """The grader could not run: still write a results file that says why, and exit non-zero."""
+    report = GradeReport(submission=str(args.submission), seed=args.seed, device=args.device, checks=(),
+                         seconds=0.0, error=message)
+    write_all(report, out)
+    print(f"autograder failed: {message}", file=sys.stderr)
+    print(f"Report: {out / 'results.json'}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Checks of data_iter(batch_size, features, labels) (d2l 3.2.2) on features whose first column numbers the rows."""
+import torch
+
+from grader.harness import CheckFailed, check, describe, show
+
+
+def _seed(rng):
+    return int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
+
+
+def _batches(stub, rng, n, batch_size, seed=None):
+    """Run data_iter on n numbered examples; return (features, labels, [(X, y, ids)], shown)."""
+    features = torch.stack([torch.arange(n, dtype=torch.float32), torch.randn(n, generator=rng)], dim=1)
+    labels = torch.randn(n, 1, generator=rng)
+    shown = f"data_iter({batch_size}, features, labels) with {n} examples (features[i, 0] = i)"
+    items = stub.call("data_iter", batch_size, features.clone(), labels.clone(), materialize=True,
+                      seed=_seed(rng) if seed is None else seed, shown=shown).value
+    if type(items) is not list:
+        raise CheckFailed(f"{shown} gave {describe(items)}; expected minibatches (X, y) to iterate over.")
+    batches = []
+    for k, item in enumerate(items):
+        if type(item) is not list or len(item) != 2 or any(type(part) is not torch.Tensor for part in item):
+            raise CheckFailed(f"{shown}: minibatch {k} is {describe(item)}; expected a pair (X, y) of tensors.")
+        X, y = item
+        if X.dim() != 2 or X.shape[1] != 2 or tuple(y.shape) != (X.shape[0], 1) or not len(X):
+            raise CheckFailed(f"{shown}: minibatch {k} has X of shape {tuple(X.shape)} and y of shape "
+                              f"{tuple(y.shape)}; expected (k, 2) and (k, 1) with the same k >= 1.")
+        ids = X[:, 0].double()
+        if not ((ids == ids.round()) & (ids >= 0) & (ids < n)).all():
+            raise CheckFailed(f"{shown}: minibatch {k} has X = {show(X)}, which holds rows that are not rows "
+                              f"of features; yield features[indices].")
+        batches.append((X, y, ids.long()))
+    return features, labels, batches, shown
+
+
+def _order(batches):
+    return torch.cat([ids for _, _, ids in batches]) if batches else torch.zeros(0, dtype=torch.long)
+
+
+def _few(ids):
+    listed = ids.tolist()
+    return ", ".join(map(str, listed[:10])) + (", ..." if len(listed) > 10 else "") if listed else "none"
+
+
+@check("data_iter/coverage")
+def check_coverage(stub, rng):
+    """One pass yields every example exactly once (d2l 3.2.2)."""
+    n = 40
+    _, _, batches, shown = _batches(stub, rng, n, 8)
+    counts = torch.bincount(_order(batches), minlength=n)
+    missing, repeated = (counts == 0).nonzero().reshape(-1), (counts > 1).nonzero().reshape(-1)
+    if len(missing) or len(repeated):
+        raise CheckFailed(f"{shown} yielded {int(counts.sum())} examples in {len(batches)} minibatches; "
+                          f"examples never yielded: {_few(missing)}; "
+                          f"examples yielded more than once: {_few(repeated)}. "
+                          f"Every example must come out exactly once per pass.")
+
+
+@check("data_iter/partial-batch")
+def check_partial_batch(stub, rng):
+    """37 examples in batches of 5 are 7 full batches and a last batch of 2 (d2l 3.2.2)."""
+    _, _, batches, shown = _batches(stub, rng, 37, 5)
+    sizes = [len(X) for X, _, _ in batches]
+    if sorted(sizes, reverse=True) != [5] * 7 + [2]:
+        raise CheckFailed(f"{shown} yielded minibatches of sizes {sizes}; expected 7 minibatches of 5 "
+                          f"and a last one of 2 (8 in all).")
+
+
+def _blocks(batches, batch_size):
+    """Whether every minibatch holds a run of consecutive examples, as without shuffling."""
+    return all(len(ids) == batch_size and int(ids.max() - ids.min()) == batch_size - 1
+               and len(set(ids.tolist())) == batch_size for _, _, ids in batches)
+
+
+@check("data_iter/shuffle")
+def check_shuffle(stub, rng):
+    """The examples come out in a random order that differs between seeds (d2l 3.2.2)."""
+    n, batch_size = 100, 10
+    first, second = _seed(rng), _seed(rng)
+    orders = []
+    for seed in (first, second if second != first else first + 1):
+        _, _, batches, shown = _batches(stub, rng, n, batch_size, seed=seed)
+        order = _order(batches)
+        if torch.equal(order, torch.arange(len(order))) or _blocks(batches, batch_size):
+            raise CheckFailed(f"{shown} yielded the examples in the order {show(order, limit=12)}; with a shuffle "
+                              f"the minibatches mix examples from all over the data set.")
+        orders.append(order)
+    if torch.equal(orders[0], orders[1]):
+        raise CheckFailed(f"{shown} yielded the same order {show(orders[0], limit=12)} under two different random "
+                          f"seeds; shuffle with the global random module on every call, without re-seeding.")
+
+
+@check("data_iter/alignment")
+def check_alignment(stub, rng):
+    """Each minibatch pairs features[i] with labels[i] (d2l 3.2.2)."""
+    features, labels, batches, shown = _batches(stub, rng, 50, 7)
+    for k, (X, y, ids) in enumerate(batches):
+        if not torch.equal(X, features[ids]):
+            raise CheckFailed(f"{shown}: minibatch {k} has X = {show(X)}; its rows are not whole rows of "
+                              f"features (expected {show(features[ids])}).")
+        if not torch.equal(y, labels[ids]):
+            raise CheckFailed(f"{shown}: minibatch {k} holds the examples {show(ids, limit=8)} with labels "
+                              f"{show(y)}; expected their own labels {show(labels[ids])}.")

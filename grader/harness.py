@@ -1,0 +1,185 @@
+"""What check functions use: a client per stub that runs student code in its worker, and expectations.
+
+Every expectation compares what came back from the worker with a reference the grader computed
+itself, and fails with a message that names the input, what came back and what was expected.
+"""
+import math
+from dataclasses import dataclass
+
+import torch
+
+from . import wire
+from .pool import WorkerFailure
+
+DEFAULT_TIMEOUT = 10.0
+AFTER_A_TIMEOUT = 2.0  # once a stub has hung, its remaining checks get this long
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict is "failed"; the message is the detail the student reads."""
+
+
+@dataclass
+class Called:
+    """What one call of a student function gave back: its value and each argument afterwards."""
+
+    value: object
+    args: list
+
+
+class Client:
+    """Runs one stub's functions in a worker, starting a fresh worker after a crash or a timeout."""
+
+    def __init__(self, stub, server, on_device=None):
+        self.stub, self.server, self.worker, self.timed_out = stub, server, None, False
+        self.on_device = on_device or (lambda device: None)
+
+    def call(self, function, *args, module=None, device="cpu", grad_args=(), grads=None, backward=None,
+             materialize=False, seed=0, timeout=DEFAULT_TIMEOUT, shown=None):
+        """Call ``module.function(*args)`` in the worker; ``shown`` is how the call reads in messages."""
+        request = {"op": "call", "module": module or self.stub, "function": function, "args": list(args),
+                   "device": device, "grad_args": list(grad_args), "seed": seed, "materialize": materialize,
+                   "grads": {str(k): v for k, v in (grads or {}).items()}, "backward": backward}
+        answer = self.request(request, timeout, shown or f"{function}(...)", device)
+        return Called(answer.get("value"), answer.get("args") or [])
+
+    def request(self, request, timeout, shown, device="cpu"):
+        """Send a request; a student failure of any kind becomes CheckFailed with a readable detail."""
+        self.on_device(device)
+        if self.worker is None:
+            self.worker = self.server.spawn(self.stub)
+        if self.timed_out and request.get("op") == "call":
+            timeout = min(timeout, AFTER_A_TIMEOUT)
+        try:
+            answer = self.worker.request(request, timeout)
+        except WorkerFailure as failure:
+            self.worker = None
+            self.timed_out = self.timed_out or failure.kind == "timeout"
+            raise CheckFailed(_failure_text(shown, failure, timeout)) from None
+        if type(answer) is not dict:
+            raise CheckFailed(f"{shown}: the worker sent an answer that is not a result")
+        if "error" in answer:
+            raise CheckFailed(error_text(shown, answer["error"], request.get("function", "")))
+        return answer
+
+    def close(self):
+        """Kill this stub's worker (its checks are over)."""
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+
+def error_text(shown, error, function=""):
+    """One readable paragraph for an exception raised by student code."""
+    error = error if type(error) is dict else {}
+    kind, message, where = (str(error.get(key, "")) for key in ("type", "message", "where"))
+    place = f" at {where}" if where else ""
+    if kind == "NotImplementedError" and not message.strip():
+        return f"Not implemented yet: {function or shown} raised NotImplementedError{place}."
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        return f"{shown} tried to stop the program ({kind}{place}); grading code must return a value."
+    return f"{shown} raised {kind}{place}: {message}".rstrip(": ")
+
+
+def _failure_text(shown, failure, timeout):
+    said = f"\nLast output of the process:\n{failure.output.strip()[-400:]}" if failure.output.strip() else ""
+    if failure.kind == "timeout":
+        return (f"{shown} did not finish within {timeout:g} s (an infinite loop, or far too much work); "
+                f"its process was stopped.{said}")
+    return f"{shown}: the process running it ended without answering (exit(), os._exit() or a crash).{said}"
+
+
+def describe(value):
+    """A short description of a returned value: type, shape, dtype, device, NaN/inf."""
+    if isinstance(value, wire.Opaque):
+        return f"a {value.description}"
+    if type(value) is not torch.Tensor:
+        return f"{type(value).__name__} {value!r}"[:200]
+    text = f"a tensor of shape {tuple(value.shape)}, dtype {str(value.dtype).removeprefix('torch.')}"
+    if value.device.type == "meta":
+        return text + " on meta"
+    if value.is_floating_point() and value.numel():
+        nan, inf = int(torch.isnan(value).sum()), int(torch.isinf(value).sum())
+        text += "".join(f", {count} {name}" for count, name in ((nan, "NaN"), (inf, "inf")) if count)
+    return text
+
+
+def show(tensor, digits=4, limit=6):
+    """A compact rendering of a small tensor's values, for messages."""
+    if type(tensor) is not torch.Tensor or tensor.device.type == "meta":
+        return describe(tensor)
+    flat = tensor.detach().double().reshape(-1) if tensor.is_floating_point() else tensor.reshape(-1)
+    items = [f"{x:.{digits}g}" if isinstance(x, float) else str(x) for x in flat[:limit].tolist()]
+    more = ", ..." if flat.numel() > limit else ""
+    return f"[{', '.join(items)}{more}] (shape {tuple(tensor.shape)})"
+
+
+def expect_tensor(value, shown, shape=None, dtype=None, device=None):
+    """Fail unless ``value`` is a plain tensor with the given shape, dtype and device."""
+    if type(value) is not torch.Tensor:
+        raise CheckFailed(f"{shown} returned {describe(value)}; expected a torch.Tensor.")
+    if shape is not None and tuple(value.shape) != tuple(shape):
+        raise CheckFailed(f"{shown} returned {describe(value)}; expected shape {tuple(shape)}.")
+    if dtype is not None and value.dtype != dtype:
+        raise CheckFailed(f"{shown} returned {describe(value)}; expected dtype {str(dtype).removeprefix('torch.')}.")
+    if device is not None and value.device.type != device:
+        raise CheckFailed(f"{shown} returned a tensor on {value.device.type}; expected it on {device}.")
+    return value
+
+
+def expect_close(value, expected, shown, rtol=1e-4, atol=1e-6):
+    """Fail unless ``value`` is a finite tensor of ``expected``'s shape that matches it within tolerance."""
+    expect_tensor(value, shown, shape=expected.shape)
+    got = value.detach().double()
+    if expected.is_floating_point() and not torch.isfinite(got).all() and torch.isfinite(expected).all():
+        raise CheckFailed(f"{shown} returned {describe(value)}: {show(value)}; expected finite values {show(expected)}.")
+    if not torch.allclose(got, expected.double(), rtol=rtol, atol=atol):
+        worst = int((got - expected.double()).abs().reshape(-1).argmax())
+        raise CheckFailed(f"{shown} returned {show(value)}; expected {show(expected)} "
+                          f"(largest difference at flat index {worst}: {got.reshape(-1)[worst].item():.6g} "
+                          f"instead of {expected.double().reshape(-1)[worst].item():.6g}; rtol={rtol:g}, atol={atol:g}).")
+    return value
+
+
+def expect_number(value, expected, shown, tol=1e-6):
+    """Fail unless ``value`` is a Python int or float equal to ``expected`` within ``tol``."""
+    if type(value) not in (int, float) or isinstance(value, bool):
+        raise CheckFailed(f"{shown} returned {describe(value)}; expected a Python float ({expected:g}).")
+    if not math.isfinite(value) or abs(value - expected) > tol:
+        raise CheckFailed(f"{shown} returned {value!r}; expected {expected!r}.")
+    return value
+
+
+def check(check_id):
+    """Mark a test function as the check ``check_id`` of the table (one test per check)."""
+    from .table import BY_ID
+    if check_id not in BY_ID:
+        raise KeyError(f"{check_id} is not in the check table")
+    import pytest
+    return pytest.mark.check(check_id)
+
+
+META_NOTES = (
+    ("Cannot copy out of meta", "Torch needed the values on the meta device: a tensor was copied to the CPU "
+     "(.cpu(), .tolist()) or selected by a boolean mask. Keep the computation on the inputs' device."),
+    ("cannot be called on meta tensors", "Meta tensors hold no values, so .item(), float(), bool() or a Python "
+     "loop over the examples cannot run on them; use whole-tensor operations."),
+    ("numpy", "Tensors on a GPU cannot become numpy arrays; use torch operations on the inputs' device."),
+    ("expected device", "Tensors of two devices were mixed: one was created without device=... and is on the CPU."),
+    ("same device", "Tensors of two devices were mixed: one was created without device=... and is on the CPU."),
+)
+
+
+def call_on_meta(stub, function, *args, shown, accept=()):
+    """Call ``function`` with every tensor on meta; explain failures typical of device mixing.
+
+    A failure whose message contains one of ``accept`` counts as success and returns None.
+    """
+    try:
+        return stub.call(function, *args, device="meta", shown=shown).value
+    except CheckFailed as failure:
+        text = str(failure)
+        if any(phrase in text for phrase in accept):
+            return None
+        note = next((note for phrase, note in META_NOTES if phrase in text), "")
+        raise CheckFailed(f"{text.rstrip('.')}. {note}".strip()) from None

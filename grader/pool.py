@@ -1,0 +1,174 @@
+"""Starting, talking to and killing the processes that run student code (the grader's side)."""
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import wire
+
+WORKER = Path(__file__).with_name("worker.py")
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class WorkerFailure(Exception):
+    """A worker that timed out or ended without answering; ``kind`` is "timeout" or "died"."""
+
+    def __init__(self, kind, message, output=""):
+        super().__init__(message)
+        self.kind, self.output = kind, output
+
+
+def become_subreaper():
+    """Orphaned descendants (a worker's detached grandchildren) are re-parented to this process."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def descendants(root=None):
+    """PIDs of every live descendant of ``root`` (this process by default), read from /proc."""
+    root, children = root or os.getpid(), {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_descendants(spare=()):
+    """SIGKILL every descendant of this process outside the trees of ``spare``, and reap them."""
+    keep = set(spare).union(*(descendants(pid) for pid in spare))
+    for pid in set(descendants()) - keep:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                break
+        except ChildProcessError:
+            break
+
+
+def clean_environment(home, threads):
+    """The environment student code sees: no variables of the grader's, one CPU thread by default."""
+    env = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(home), "TMPDIR": str(home),
+           "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "MPLBACKEND": "Agg"}
+    for name in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NVIDIA_VISIBLE_DEVICES"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+class Worker:
+    """One forked worker serving one stub's checks over its own socket."""
+
+    def __init__(self, stub, channel, pid, log):
+        self.stub, self.channel, self.pid, self.log = stub, channel, pid, log
+
+    def request(self, message, timeout):
+        """Send one request and wait at most ``timeout`` seconds for the answer."""
+        deadline = time.monotonic() + timeout
+        try:
+            self.channel.settimeout(timeout)
+            wire.send(self.channel, message)
+            self.channel.settimeout(max(0.01, deadline - time.monotonic()))
+            return wire.receive(self.channel)
+        except (TimeoutError, socket.timeout):
+            self.kill()
+            raise WorkerFailure("timeout", f"no answer within {timeout:g} s", self.output()) from None
+        except (EOFError, OSError, wire.WireError) as error:
+            self.kill()
+            raise WorkerFailure("died", f"the worker ended without answering ({error})", self.output()) from None
+
+    def output(self, limit=600):
+        """The last characters the worker printed (student prints, crash messages)."""
+        try:
+            with open(self.log, "rb") as handle:
+                handle.seek(max(0, os.path.getsize(self.log) - limit))
+                return handle.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def kill(self):
+        """Kill the worker's whole process group."""
+        for kill, target in ((os.killpg, self.pid), (os.kill, self.pid)):
+            try:
+                kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.channel.close()
+
+
+class ForkServer:
+    """A process that imports torch once and forks one worker per stub of one submission."""
+
+    live = set()
+
+    def __init__(self, submission, scratch, threads=1):
+        self.submission, self.scratch, self.threads = Path(submission).resolve(), Path(scratch), threads
+        self.workers = []
+        become_subreaper()
+        ours, theirs = socket.socketpair()
+        log = open(self.scratch / "fork-server.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(WORKER), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=clean_environment(self.scratch, threads), cwd=self.scratch)
+        log.close()
+        theirs.close()
+        self.control = ours
+        ForkServer.live.add(self.process.pid)
+
+    def spawn(self, stub, timeout=120):
+        """Fork a fresh worker for ``stub``; waits for the fork server to be ready the first time."""
+        ours, theirs = socket.socketpair()
+        log = self.scratch / f"{stub}.log"
+        request = {"submission": str(self.submission), "stub": stub, "log": str(log), "threads": self.threads}
+        try:
+            self.control.settimeout(timeout)
+            socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno()])
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = self.control.recv(256)
+                if not chunk:
+                    raise EOFError("the fork server exited")
+                reply += chunk
+        except (OSError, EOFError) as error:
+            raise RuntimeError(f"could not start a worker: {error}; see {self.scratch / 'fork-server.log'}") from None
+        finally:
+            theirs.close()
+        worker = Worker(stub, ours, json.loads(reply)["pid"], log)
+        self.workers.append(worker)
+        return worker
+
+    def close(self):
+        """Kill every worker, the fork server, and anything they left behind."""
+        for worker in self.workers:
+            worker.kill()
+        self.control.close()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        ForkServer.live.discard(self.process.pid)
+        kill_descendants(spare=ForkServer.live)

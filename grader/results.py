@@ -1,0 +1,55 @@
+"""Grading results as small dataclasses; each output format is one function that reads them."""
+from dataclasses import dataclass, field
+
+PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check: points earned out of ``max_points`` and what the student should read."""
+
+    id: str
+    title: str
+    hidden: bool
+    status: str          # PASSED, FAILED or NOT_RUN
+    points: float
+    max_points: float    # 0 for a check that could not run on this machine (no GPU)
+    hint: str            # the table's hint, shown when the check did not pass
+    detail: str = ""     # the input that exposed the pitfall, what came back, what was expected
+    device: str = "cpu"  # where the student's code ran: cpu, meta, cuda, or cpu+meta
+    seconds: float = 0.0
+
+    @property
+    def stub(self):
+        return self.id.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Per-epoch train loss and test accuracy of one training run, as measured by the grader."""
+
+    label: str
+    train_loss: tuple
+    test_acc: tuple
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """Everything one grading run found; the report writers read only this."""
+
+    submission: str
+    seed: int
+    device: str
+    checks: tuple
+    seconds: float
+    curves: tuple = ()
+    error: str = ""      # set when the grader itself failed: the report then explains why
+    environment: dict = field(default_factory=dict)
+
+    @property
+    def score(self):
+        return round(sum(check.points for check in self.checks), 2)
+
+    @property
+    def max_score(self):
+        return round(sum(check.max_points for check in self.checks), 2)

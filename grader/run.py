@@ -1,0 +1,108 @@
+"""One grading run: start the workers, run the checks under pytest, gather the verdicts."""
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from .plugin import Collector
+from .pool import ForkServer
+from .results import GradeReport
+from .table import STUBS, checks_for
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+
+
+class GraderError(RuntimeError):
+    """The grader itself could not run (as opposed to a submission failing its checks)."""
+
+
+class Grading:
+    """What the checks of one run share: seed, device, the worker pool and the data."""
+
+    def __init__(self, server, seed, device):
+        self.server, self.seed, self.device = server, seed, device
+        self.cuda = device == "cuda"
+        self._data, self.data_problem = None, ""
+        self.curves, self.memo = [], {}
+
+    @property
+    def data(self):
+        """Fashion-MNIST as uint8 tensors, loaded on first use; None when unavailable."""
+        if self._data is None and not self.data_problem:
+            from datasets import DatasetUnavailable, fashion_mnist_uint8
+            try:
+                self._data = fashion_mnist_uint8()
+            except DatasetUnavailable as error:
+                self.data_problem = str(error)
+        return self._data
+
+    def cannot_run(self, check):
+        """Why ``check`` cannot run on this machine, or "" when it can."""
+        if check.needs == "cuda" and not self.cuda:
+            return "not run here: no CUDA GPU was used for this run (it earns its points where one is present)"
+        if check.needs == "data" and self.data is None:
+            return f"not run: dataset unavailable. {self.data_problem}"
+        return ""
+
+
+def resolve_device(device):
+    """``auto`` is cuda when a GPU is usable, else cpu; asking for cuda without one is an error."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
+    available = torch.cuda.is_available()
+    if device == "cuda" and not available:
+        raise GraderError("--device cuda was asked for, but torch sees no usable CUDA GPU here")
+    return "cuda" if device == "cuda" or (device == "auto" and available) else "cpu"
+
+
+def selected_stubs(only):
+    """The stubs to grade: all, or those named in ``only``."""
+    if not only:
+        return list(STUBS)
+    unknown = [name for name in only if name not in STUBS]
+    if unknown:
+        raise GraderError(f"unknown stub(s) {', '.join(unknown)}: choose from {', '.join(STUBS)}")
+    return [name for name in STUBS if name in only]
+
+
+def grade(submission, seed=0, device="auto", only=None, threads=1):
+    """Grade the folder ``submission`` and return the GradeReport."""
+    started, submission = time.perf_counter(), Path(submission).resolve()
+    if not submission.is_dir():
+        raise GraderError(f"submission folder {submission} does not exist")
+    stubs, device = selected_stubs(only), resolve_device(device)
+    scratch = Path(tempfile.mkdtemp(prefix="d2l-grade-"))
+    server = ForkServer(submission, scratch, threads)
+    try:
+        collector = Collector(Grading(server, seed, device), stubs)
+        status = _run_pytest(collector)
+        if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            raise GraderError(f"the checks could not be collected or run (pytest exit status {int(status)})")
+        checks = collector.results(checks_for(stubs))
+    finally:
+        for client in collector.clients.values() if "collector" in locals() else ():
+            client.close()
+        server.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return GradeReport(submission=str(submission), seed=seed, device=device, checks=checks,
+                       seconds=round(time.perf_counter() - started, 2), curves=tuple(collector.run.curves),
+                       environment=environment(device, threads, stubs))
+
+
+def _run_pytest(collector):
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    args = [str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
+            "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise"]
+    return pytest.main(args, plugins=[collector])
+
+
+def environment(device, threads, stubs):
+    """What the report says about where and how the grading ran."""
+    return {"python": platform.python_version(), "torch": torch.__version__, "device": device,
+            "student code": "separate worker processes, one per stub, clean environment",
+            "threads per worker": str(threads), "stubs graded": ", ".join(stubs)}

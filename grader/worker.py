@@ -1,0 +1,106 @@
+"""The worker side: a fork server that imports torch once, and per-stub workers that run student code.
+
+Runs as ``python -I -B worker.py CONTROL_FD``. It never imports the grader package: it loads its
+sibling files (wire.py, probes.py) by path, so it can run where only those files are visible.
+The fork server itself never imports student code; each forked worker imports one stub.
+"""
+import ctypes
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import types
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PR_SET_PDEATHSIG = 1
+
+
+def _load_sibling(name):
+    spec = importlib.util.spec_from_file_location(f"_kit_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def serve_forks(control):
+    """Fork one worker per request received on the control socket, until it closes."""
+    _warm_up()
+    _load_sibling("wire")
+    _load_sibling("probes")
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(control, 65536, 1)
+        except OSError:
+            return
+        if not message or not fds:
+            return
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            _run_worker(json.loads(message), socket.socket(fileno=fds[0]))
+        os.close(fds[0])
+        control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+
+def _warm_up():
+    """Import torch and pay its first-use costs once, so every forked worker starts warm."""
+    import torch
+    leaf = torch.ones(3, requires_grad=True)
+    (leaf * 2).sum().backward()
+    (torch.empty(2, 3, device="meta") + 1).sum(dim=1, keepdim=True)
+    torch.nn.functional.cross_entropy(torch.zeros(2, 3), torch.tensor([0, 1]))
+
+
+def _run_worker(request, channel):
+    """The forked worker: confine itself, then serve requests until the grader hangs up."""
+    status = 0
+    try:
+        _confine(request)
+        wire, probes = sys.modules["_kit_wire"], sys.modules["_kit_probes"]
+        stub = probes.Stub(request["submission"], request["stub"])
+        while True:
+            try:
+                message = wire.receive(channel)
+            except EOFError:
+                break
+            wire.send(channel, probes.handle(stub, message))
+    except BaseException:  # the worker must never return into the fork server's loop
+        status = 70
+    finally:
+        os._exit(status)
+
+
+def _confine(request):
+    """Own process group, die with the fork server, no stdin, output to a capped log, limits."""
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    limit = int(request.get("file_size_limit", 64 << 20))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    sys.dont_write_bytecode = True
+    import torch
+    torch.set_num_threads(int(request.get("threads", 1)))
+
+
+def main(argv):
+    """Entry point of the fork server process."""
+    control = socket.socket(fileno=int(argv[1]))
+    serve_forks(control)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
