@@ -1,12 +1,9 @@
 """``python -m grader SUBMISSION --out DIR``: grade a folder laid out like exercises/ and write the report."""
 import argparse
 import sys
+import time
 import traceback
 from pathlib import Path
-
-from .report import to_terminal, write_all
-from .results import GradeReport
-from .run import GraderError, grade
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,14 +24,18 @@ def parse(argv):
 
 def main(argv=None):
     """Grade, write every report format, print the summary; 0 when grading completed."""
-    args = parse(argv)
+    started, args = time.perf_counter(), parse(argv)
     out = args.out.resolve()
     if out == args.submission.resolve() or args.submission.resolve() in out.parents:
         print(f"error: the report folder {out} must not be inside the submission", file=sys.stderr)
         return 2
+    server = _start_early(args)
+    from .report import to_terminal, write_all
+    from .run import GraderError, grade
     try:
         only = [name.strip() for name in args.only.split(",") if name.strip()]
-        report = grade(args.submission, seed=args.seed, device=args.device, only=only, threads=args.threads)
+        report = grade(args.submission, seed=args.seed, device=args.device, only=only, threads=args.threads,
+                       server=server, started=started)
     except GraderError as error:
         return _failed(args, out, str(error))
     except Exception:
@@ -46,8 +47,18 @@ def main(argv=None):
     return 0
 
 
+def _start_early(args):
+    """Start the worker's fork server before the grader's own heavy imports, so both overlap."""
+    if not args.submission.is_dir():
+        return None
+    from .pool import ForkServer
+    return ForkServer.start(args.submission, args.threads)
+
+
 def _failed(args, out, message):
     """The grader could not run: still write a results file that says why, and exit non-zero."""
+    from .report import write_all
+    from .results import GradeReport
     report = GradeReport(submission=str(args.submission), seed=args.seed, device=args.device, checks=(),
                          seconds=0.0, error=message)
     write_all(report, out)

@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from . import wire
-
 WORKER = Path(__file__).with_name("worker.py")
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -86,6 +84,7 @@ class Worker:
 
     def request(self, message, timeout):
         """Send one request and wait at most ``timeout`` seconds for the answer."""
+        from . import wire  # imports torch: kept out of the start-up path of the fork server
         deadline = time.monotonic() + timeout
         try:
             self.channel.settimeout(timeout)
@@ -95,7 +94,7 @@ class Worker:
         except (TimeoutError, socket.timeout):
             self.kill()
             raise WorkerFailure("timeout", f"no answer within {timeout:g} s", self.output()) from None
-        except (EOFError, OSError, wire.WireError) as error:
+        except (EOFError, OSError, ValueError) as error:  # wire.WireError is a ValueError
             self.kill()
             raise WorkerFailure("died", f"the worker ended without answering ({error})", self.output()) from None
 
@@ -137,6 +136,12 @@ class ForkServer:
         theirs.close()
         self.control = ours
         ForkServer.live.add(self.process.pid)
+
+    @classmethod
+    def start(cls, submission, threads=1):
+        """A fork server for ``submission`` with a fresh scratch folder (removed by its owner)."""
+        import tempfile
+        return cls(submission, Path(tempfile.mkdtemp(prefix="d2l-grade-")), threads)
 
     def spawn(self, stub, timeout=120):
         """Fork a fresh worker for ``stub``; waits for the fork server to be ready the first time."""

@@ -2,7 +2,6 @@
 import os
 import platform
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -70,14 +69,25 @@ def selected_stubs(only):
     return [name for name in STUBS if name in only]
 
 
-def grade(submission, seed=0, device="auto", only=None, threads=1):
-    """Grade the folder ``submission`` and return the GradeReport."""
-    started, submission = time.perf_counter(), Path(submission).resolve()
+def start_server(submission, threads=1):
+    """Start the fork server of a submission early: its torch import overlaps the grader's own."""
+    submission = Path(submission).resolve()
     if not submission.is_dir():
         raise GraderError(f"submission folder {submission} does not exist")
-    stubs, device = selected_stubs(only), resolve_device(device)
-    scratch = Path(tempfile.mkdtemp(prefix="d2l-grade-"))
-    server = ForkServer(submission, scratch, threads)
+    return ForkServer.start(submission, threads)
+
+
+def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, started=None):
+    """Grade the folder ``submission`` and return the GradeReport; ``server`` may be started already."""
+    started = started or time.perf_counter()
+    try:
+        stubs, device = selected_stubs(only), resolve_device(device)
+        server = server or start_server(submission, threads)
+    except BaseException:
+        if server is not None:
+            _shut_down(server)
+        raise
+    submission, scratch = server.submission, server.scratch
     try:
         collector = Collector(Grading(server, seed, device), stubs)
         status = _run_pytest(collector)
@@ -87,11 +97,16 @@ def grade(submission, seed=0, device="auto", only=None, threads=1):
     finally:
         for client in collector.clients.values() if "collector" in locals() else ():
             client.close()
-        server.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        _shut_down(server)
     return GradeReport(submission=str(submission), seed=seed, device=device, checks=checks,
                        seconds=round(time.perf_counter() - started, 2), curves=tuple(collector.run.curves),
                        environment=environment(device, threads, stubs))
+
+
+def _shut_down(server):
+    """Kill the fork server and everything under it, and remove its scratch folder."""
+    server.close()
+    shutil.rmtree(server.scratch, ignore_errors=True)
 
 
 def _run_pytest(collector):
