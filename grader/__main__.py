@@ -1,5 +1,6 @@
 """``python -m grader SUBMISSION --out DIR``: grade a folder laid out like exercises/ and write the report."""
 import argparse
+import signal
 import sys
 import time
 import traceback
@@ -25,19 +26,28 @@ def parse(argv):
 def main(argv=None):
     """Grade, write every report format, print the summary; 0 when grading completed."""
     started, args = time.perf_counter(), parse(argv)
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _stopped)
     out = args.out.resolve()
     if out == args.submission.resolve() or args.submission.resolve() in out.parents:
         print(f"error: the report folder {out} must not be inside the submission", file=sys.stderr)
         return 2
     server = _start_early(args)
-    from .report import to_terminal, write_all
-    from .run import GraderError, grade
+    try:
+        from .report import to_terminal, write_all
+        from .run import GraderError, grade
+    except BaseException:
+        if server is not None:
+            server.close()
+        raise
     try:
         only = [name.strip() for name in args.only.split(",") if name.strip()]
         report = grade(args.submission, seed=args.seed, device=args.device, only=only, threads=args.threads,
                        server=server, started=started)
     except GraderError as error:
         return _failed(args, out, str(error))
+    except KeyboardInterrupt as stop:
+        return _failed(args, out, f"grading was interrupted ({stop or 'Ctrl-C'}) before it finished")
     except Exception:
         return _failed(args, out, "the grader crashed:\n" + traceback.format_exc(limit=8))
     write_all(report, out)
@@ -45,6 +55,11 @@ def main(argv=None):
     print(to_terminal(report, color=color))
     print(f"Report: {out / 'report.html'}  (also report.md, results.json, junit.xml)")
     return 0
+
+
+def _stopped(number, _frame):
+    """A stop signal unwinds like Ctrl-C, so every worker is killed and scratch files are removed."""
+    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(number).name}")
 
 
 def _start_early(args):

@@ -13,6 +13,7 @@ from .pool import WorkerFailure
 
 DEFAULT_TIMEOUT = 10.0
 AFTER_A_TIMEOUT = 2.0  # once a stub has hung, its remaining checks get this long
+IMPORT_TIMEOUT = 30.0
 
 
 class CheckFailed(AssertionError):
@@ -47,7 +48,7 @@ class Client:
         """Send a request; a student failure of any kind becomes CheckFailed with a readable detail."""
         self.on_device(device)
         if self.worker is None:
-            self.worker = self.server.spawn(self.stub)
+            self._start_worker(shown)
         if self.timed_out and request.get("op") == "call":
             timeout = min(timeout, AFTER_A_TIMEOUT)
         try:
@@ -61,6 +62,18 @@ class Client:
         if "error" in answer:
             raise CheckFailed(error_text(shown, answer["error"], request.get("function", "")))
         return answer
+
+    def _start_worker(self, shown):
+        """A fresh worker with the stub imported (an import gets its own, generous time limit)."""
+        try:
+            self.worker = self.server.spawn(self.stub)
+        except RuntimeError as error:
+            raise CheckFailed(f"{shown}: no worker process could be started for {self.stub}.py ({error}).") from None
+        try:
+            self.worker.request({"op": "load", "module": self.stub}, IMPORT_TIMEOUT)
+        except WorkerFailure as failure:
+            self.worker = None
+            raise CheckFailed(_failure_text(f"importing {self.stub}.py", failure, IMPORT_TIMEOUT)) from None
 
     def close(self):
         """Kill this stub's worker (its checks are over)."""
@@ -130,6 +143,8 @@ def expect_tensor(value, shown, shape=None, dtype=None, device=None):
 def expect_close(value, expected, shown, rtol=1e-4, atol=1e-6):
     """Fail unless ``value`` is a finite tensor of ``expected``'s shape that matches it within tolerance."""
     expect_tensor(value, shown, shape=expected.shape)
+    if value.device.type == "meta":
+        raise CheckFailed(f"{shown} returned {describe(value)}: a tensor without values; expected {show(expected)}.")
     got = value.detach().double()
     if expected.is_floating_point() and not torch.isfinite(got).all() and torch.isfinite(expected).all():
         raise CheckFailed(f"{shown} returned {describe(value)}: {show(value)}; expected finite values {show(expected)}.")
@@ -145,7 +160,11 @@ def expect_number(value, expected, shown, tol=1e-6):
     """Fail unless ``value`` is a Python int or float equal to ``expected`` within ``tol``."""
     if type(value) not in (int, float) or isinstance(value, bool):
         raise CheckFailed(f"{shown} returned {describe(value)}; expected a Python float ({expected:g}).")
-    if not math.isfinite(value) or abs(value - expected) > tol:
+    try:
+        far = not math.isfinite(value) or abs(value - expected) > tol
+    except OverflowError:
+        far = True
+    if far:
         raise CheckFailed(f"{shown} returned {value!r}; expected {expected!r}.")
     return value
 
@@ -170,16 +189,19 @@ META_NOTES = (
 )
 
 
+ACCEPTED_FAILURE = wire.Opaque("an accepted failure")
+
+
 def call_on_meta(stub, function, *args, shown, accept=()):
     """Call ``function`` with every tensor on meta; explain failures typical of device mixing.
 
-    A failure whose message contains one of ``accept`` counts as success and returns None.
+    A failure whose message contains one of ``accept`` counts as success and returns ACCEPTED_FAILURE.
     """
     try:
         return stub.call(function, *args, device="meta", shown=shown).value
     except CheckFailed as failure:
         text = str(failure)
         if any(phrase in text for phrase in accept):
-            return None
+            return ACCEPTED_FAILURE
         note = next((note for phrase, note in META_NOTES if phrase in text), "")
         raise CheckFailed(f"{text.rstrip('.')}. {note}".strip()) from None

@@ -89,8 +89,10 @@ class Worker:
         try:
             self.channel.settimeout(timeout)
             wire.send(self.channel, message)
-            self.channel.settimeout(max(0.01, deadline - time.monotonic()))
-            return wire.receive(self.channel)
+            answer = wire.receive(self.channel, deadline=deadline, limit=wire.MAX_ANSWER)
+            if time.monotonic() > deadline:
+                raise socket.timeout("the answer took too long to decode")
+            return answer
         except (TimeoutError, socket.timeout):
             self.kill()
             raise WorkerFailure("timeout", f"no answer within {timeout:g} s", self.output()) from None
@@ -124,15 +126,20 @@ class ForkServer:
 
     def __init__(self, submission, scratch, threads=1):
         self.submission, self.scratch, self.threads = Path(submission).resolve(), Path(scratch), threads
-        self.workers = []
+        self.workers, self.process = [], None
         become_subreaper()
+        self._launch()
+
+    def _launch(self):
+        """Start (or restart, after student code killed it) the fork server process."""
+        if self.process is not None:
+            self._stop()
         ours, theirs = socket.socketpair()
-        log = open(self.scratch / "fork-server.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(WORKER), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env=clean_environment(self.scratch, threads), cwd=self.scratch)
-        log.close()
+        with open(self.scratch / "fork-server.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-B", str(WORKER), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env=clean_environment(self.scratch, self.threads), cwd=self.scratch)
         theirs.close()
         self.control = ours
         ForkServer.live.add(self.process.pid)
@@ -144,7 +151,16 @@ class ForkServer:
         return cls(submission, Path(tempfile.mkdtemp(prefix="d2l-grade-")), threads)
 
     def spawn(self, stub, timeout=120):
-        """Fork a fresh worker for ``stub``; waits for the fork server to be ready the first time."""
+        """Fork a fresh worker for ``stub``, restarting the fork server once if it has died."""
+        if self.process.poll() is not None:
+            self._launch()
+        try:
+            return self._spawn(stub, timeout)
+        except RuntimeError:
+            self._launch()
+            return self._spawn(stub, timeout)
+
+    def _spawn(self, stub, timeout):
         ours, theirs = socket.socketpair()
         log = self.scratch / f"{stub}.log"
         request = {"submission": str(self.submission), "stub": stub, "log": str(log), "threads": self.threads}
@@ -165,10 +181,7 @@ class ForkServer:
         self.workers.append(worker)
         return worker
 
-    def close(self):
-        """Kill every worker, the fork server, and anything they left behind."""
-        for worker in self.workers:
-            worker.kill()
+    def _stop(self):
         self.control.close()
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -176,4 +189,10 @@ class ForkServer:
             pass
         self.process.wait()
         ForkServer.live.discard(self.process.pid)
+
+    def close(self):
+        """Kill every worker, the fork server, and anything they left behind."""
+        for worker in self.workers:
+            worker.kill()
+        self._stop()
         kill_descendants(spare=ForkServer.live)

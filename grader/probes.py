@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 wire = sys.modules["_kit_wire"]
-MAX_ITEMS = 10_000
+MAX_ITEMS = 2_000
 
 
 class Stub:
@@ -63,10 +63,19 @@ def _given_accuracy_module():
 def handle(stub, request):
     """Serve one request; student failures come back as an ``error`` description."""
     try:
-        operation = {"call": call, "train": train}[request["op"]]
+        operation = {"call": call, "train": train, "load": load, "evaluate": evaluate}[request["op"]]
         return operation(stub, request)
     except BaseException as error:  # SystemExit and KeyboardInterrupt from student code included
         return {"error": describe_error(error, stub.directory)}
+
+
+def load(stub, request):
+    """Import the stub's module ahead of the checks; an import error is reported by the calls."""
+    try:
+        stub.function(request["module"], request["module"])
+    except Exception:
+        pass
+    return {"loaded": True}
 
 
 def describe_error(error, directory):
@@ -162,15 +171,12 @@ class Batches:
             self.watch.before_pass()
         entry = {"kind": self.kind, "batches": 0, "training": [], "grad_enabled": []}
         self.log.append(entry)
+        self.watch.current = entry
         order = (torch.randperm(len(self.X), generator=self.generator).to(self.X.device)
                  if self.generator is not None else None)
         for start in range(0, len(self.X), self.batch_size):
             index = order[start:start + self.batch_size] if order is not None else slice(start, start + self.batch_size)
             entry["batches"] += 1
-            for key, value in (("training", self.watch.mode()),
-                               ("grad_enabled", torch.is_grad_enabled())):
-                if value not in entry[key]:
-                    entry[key].append(value)
             yield self.X[index], self.y[index]
 
 
@@ -178,7 +184,14 @@ class Watch:
     """Snapshots the parameters after each training epoch and reports the model's mode."""
 
     def __init__(self, params, net):
-        self.params, self.net, self.snapshots, self.passes = params, net, [], 0
+        self.params, self.net, self.snapshots, self.passes, self.current = params, net, [], 0, None
+
+    def forward(self, *_):
+        """Called at every forward pass of the model: note its mode and whether grad is on."""
+        if self.current is not None:
+            for key, value in (("training", self.mode()), ("grad_enabled", torch.is_grad_enabled())):
+                if value not in self.current[key]:
+                    self.current[key].append(value)
 
     def before_pass(self):
         if self.passes:
@@ -194,18 +207,23 @@ class Watch:
 
 
 class LoggedSGD(torch.optim.SGD):
-    """torch.optim.SGD that logs its zero_grad and step calls."""
+    """torch.optim.SGD that logs each step, and whether the gradients it used were zeroed since the last."""
 
     def __init__(self, params, lr, log):
         super().__init__(params, lr=lr)
-        self.log = log
+        self.log, self.incoming = log, {}
+        for param in self.param_groups[0]["params"]:
+            param.register_hook(lambda grad, key=id(param): self._arrived(key, grad))
 
-    def zero_grad(self, set_to_none=True):
-        self.log.append({"kind": "zero_grad"})
-        super().zero_grad(set_to_none)
+    def _arrived(self, key, grad):
+        self.incoming[key] = self.incoming.get(key, 0) + grad.detach().clone()
 
     def step(self, closure=None):
-        self.log.append({"kind": "step"})
+        stale = any(p.grad is not None and not torch.allclose(p.grad, self.incoming.get(id(p), torch.zeros_like(p)),
+                                                             rtol=1e-4, atol=1e-7)
+                    for p in self.param_groups[0]["params"])
+        self.log.append({"kind": "step", "stale": stale})
+        self.incoming = {}
         return super().step(closure)
 
 
@@ -217,8 +235,9 @@ def train(stub, request):
     Xt = request["test_images"].to(device).to(torch.float32).div(255).unsqueeze(1)
     y, yt = request["labels"].to(device), request["test_labels"].to(device)
     _seed(request["seed"])
-    net, loss, updater, params = _model(stub, request, device, log)
-    watch = Watch(params, net)
+    watch = Watch(None, None)
+    net, loss, updater, params = _model(stub, request, device, log, watch)
+    watch.params, watch.net = params, net
     train_iter = Batches(X, y, request["batch_size"], log, "train", watch, shuffle_seed=request["seed"])
     test_iter = Batches(Xt, yt, request["batch_size"], log, "test", watch)
     started = time.perf_counter()
@@ -229,13 +248,26 @@ def train(stub, request):
             "returned": type(returned).__name__, "param_device": str(params()[0].device)}
 
 
-def _model(stub, request, device, log):
+def evaluate(stub, request):
+    """Call the student's evaluate_accuracy on a linear model and batches the grader chose (d2l 3.6.5)."""
+    evaluate_accuracy = stub.function("train_ch3", "evaluate_accuracy")
+    net = nn.Linear(request["W"].shape[0], request["W"].shape[1])
+    with torch.no_grad():
+        net.weight.copy_(request["W"].T)
+        net.bias.copy_(request["b"])
+    batches = [(X, y) for X, y in zip(request["X"], request["y"])]
+    value = evaluate_accuracy(net, batches)
+    return {"value": value if type(value) in (int, float) else _plain(value)}
+
+
+def _model(stub, request, device, log, watch):
     """The network, loss, updater and parameter accessor that the grader hands to train_ch3."""
     lr = request["lr"]
     if request["mode"] == "concise":
         net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).to(device)
         nn.init.normal_(net[1].weight, std=0.01)
         nn.init.zeros_(net[1].bias)
+        net.register_forward_pre_hook(watch.forward)
         updater = LoggedSGD(net.parameters(), lr, log)
         return net, nn.CrossEntropyLoss(reduction="none"), updater, lambda: (net[1].weight.T, net[1].bias)
     softmax = stub.function("softmax", "softmax")
@@ -245,6 +277,7 @@ def _model(stub, request, device, log):
     b = torch.zeros(10, device=device, requires_grad=True)
 
     def net(X):
+        watch.forward()
         return softmax(torch.matmul(X.reshape((-1, W.shape[0])), W) + b)
 
     def updater(batch_size):

@@ -91,6 +91,8 @@ def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, 
     try:
         collector = Collector(Grading(server, seed, device), stubs)
         status = _run_pytest(collector)
+        if status == pytest.ExitCode.INTERRUPTED:
+            raise KeyboardInterrupt("stopped")
         if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             raise GraderError(f"the checks could not be collected or run (pytest exit status {int(status)})")
         checks = collector.results(checks_for(stubs))

@@ -5,13 +5,19 @@ a worker meets (a tensor subclass, an object with its own __eq__) crosses as an 
 description, so the grader only ever holds plain ``torch.Tensor`` objects and Python primitives.
 This module is self-contained: workers load it as a plain file, without the grader package.
 """
+import itertools
 import json
 import math
+import socket
 import struct
+import time
 
 import torch
 
-MAX_FRAME = 1 << 30
+MAX_FRAME = 1 << 30          # what the grader sends (the training data is about 55 MB)
+MAX_ANSWER = 64 << 20        # what a worker may send back
+MAX_TENSORS = 50_000
+MAX_DEPTH = 32
 _HEADER = struct.Struct(">II")  # header length, payload length
 DTYPES = {str(t).removeprefix("torch."): t for t in (
     torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.uint8, torch.int8,
@@ -83,24 +89,30 @@ def decode(header_bytes, payload):
     try:
         header = json.loads(header_bytes)
         sizes = header["sizes"]
-        offsets = [sum(sizes[:i]) for i in range(len(sizes))]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         raise WireError(f"malformed frame header: {error}") from None
-    if sum(sizes) != len(payload) or any(type(s) is not int or s < 0 for s in sizes):
+    if type(sizes) is not list or len(sizes) > MAX_TENSORS or any(type(s) is not int or s < 0 for s in sizes):
+        raise WireError(f"a frame may carry at most {MAX_TENSORS} tensors")
+    if sum(sizes) != len(payload):
         raise WireError("frame payload does not match its header")
-    return _decode(header["value"], payload, sizes, offsets)
+    offsets = [0, *itertools.accumulate(sizes)][:-1]
+    return _decode(header["value"], payload, sizes, offsets, 0)
 
 
-def _decode(value, payload, sizes, offsets):
-    if value is None or type(value) in (bool, int, float, str):
+def _decode(value, payload, sizes, offsets, depth):
+    if depth > MAX_DEPTH:
+        raise WireError(f"values nested deeper than {MAX_DEPTH} levels")
+    if value is None or type(value) in (bool, float, str):
         return value
+    if type(value) is int:
+        return value if abs(value) < 1 << 63 else Opaque(f"int with {len(str(abs(value)))} digits")
     if type(value) is list:
-        return [_decode(item, payload, sizes, offsets) for item in value]
+        return [_decode(item, payload, sizes, offsets, depth + 1) for item in value]
     if type(value) is not dict or len(value) != 1:
         raise WireError("unexpected value in frame")
     (tag, body), = value.items()
     if tag == "__dict__" and type(body) is dict:
-        return {str(k): _decode(v, payload, sizes, offsets) for k, v in body.items()}
+        return {str(k): _decode(v, payload, sizes, offsets, depth + 1) for k, v in body.items()}
     if tag == "__float__" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag == "__opaque__":
@@ -134,19 +146,24 @@ def send(sock, message):
     sock.sendall(encode(message))
 
 
-def receive(sock):
-    """Receive one message; raises EOFError when the other side has gone."""
-    header_len, payload_len = _HEADER.unpack(_read_exactly(sock, _HEADER.size))
-    if header_len + payload_len > MAX_FRAME:
-        raise WireError("frame too large")
-    header = _read_exactly(sock, header_len)
-    return decode(header, _read_exactly(sock, payload_len))
+def receive(sock, deadline=None, limit=MAX_FRAME):
+    """Receive one message by ``deadline`` (time.monotonic()); EOFError when the other side has gone."""
+    header_len, payload_len = _HEADER.unpack(_read_exactly(sock, _HEADER.size, deadline))
+    if header_len + payload_len > limit:
+        raise WireError(f"an answer of {header_len + payload_len} bytes is over the limit of {limit}")
+    header = _read_exactly(sock, header_len, deadline)
+    return decode(header, _read_exactly(sock, payload_len, deadline))
 
 
-def _read_exactly(sock, size):
+def _read_exactly(sock, size, deadline):
     buffer = bytearray(size)
     view, got = memoryview(buffer), 0
     while got < size:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("no complete answer in time")
+            sock.settimeout(left)
         n = sock.recv_into(view[got:], size - got)
         if n == 0:
             raise EOFError("connection closed")

@@ -4,6 +4,8 @@ from bugs import Bug
 CONVERGENCE = ("train_ch3/convergence-scratch", "train_ch3/convergence-concise")
 
 BUGS = [
+    Bug("train_ch3/evaluate-accuracy", "train_ch3", "    return metric[0] / metric[1]\n", "    return metric[0] / len(data_iter)\n",
+        ("train_ch3/evaluate-accuracy",), "expected 0."),
     Bug("train_ch3/convergence-scratch", "train_ch3", "            updater(X.shape[0])", "            pass",
         ("train_ch3/convergence-scratch",), "test accuracy"),
     Bug("train_ch3/convergence-concise", "train_ch3", "            updater.step()", "            pass",
@@ -15,7 +17,7 @@ BUGS = [
         "        history.append((train_loss, train_acc, None))\n    evaluate_accuracy(net, test_iter)\n",
         ("train_ch3/test-each-epoch",), "in the order"),
     Bug("train_ch3/eval-mode", "train_ch3", "    if isinstance(net, torch.nn.Module):\n        net.eval()\n",
-        "", ("train_ch3/eval-mode",), "training flag"),
+        "", ("train_ch3/eval-mode",), "training flag [True]"),
     Bug("train_ch3/zero-grad", "train_ch3", "            updater.zero_grad()\n", "",
         ("train_ch3/zero-grad",), "never zeroed"),
 ]

@@ -3,8 +3,10 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,11 @@ ACCEPTED = [  # fixes and styles the book itself teaches: each must keep full ma
         "param.data = param.data - lr * param.grad / batch_size", (), ""),
     Bug("train_ch3/epochs", "train_ch3", "        history.append((train_loss, train_acc, test_acc))\n    return history\n",
         "        history.append((train_loss, train_acc, test_acc))\n", (), ""),
+    Bug("train_ch3/eval-mode", "train_ch3", "    with torch.no_grad():\n        for X, y in data_iter:\n"
+        "            metric.add(accuracy(net(X), y), y.numel())",
+        "    for X, y in data_iter:\n        with torch.no_grad():\n"
+        "            metric.add(accuracy(net(X), y), y.numel())", (), ""),
+    Bug("train_ch3/zero-grad", "train_ch3", "            updater.zero_grad()", "            net.zero_grad()", (), ""),
 ]
 
 
@@ -136,6 +143,24 @@ def test_a_hang_a_crash_a_syntax_error_and_a_missing_module_cost_only_their_own_
     assert "data_iter.py is missing" in found["data_iter/coverage"].detail
 
 
+HOSTILE_ACCURACY = {
+    "150000 empty tensors": "return [torch.zeros(0)] * 150_000",
+    "a 400-digit int": "return 10 ** 400",
+    "a list nested 500 deep": "value = []\n    for _ in range(500):\n        value = [value]\n    return value",
+    "a kill of the fork server": "os.kill(os.getppid(), signal.SIGKILL)",
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_ACCURACY.values(), ids=HOSTILE_ACCURACY.keys())
+def test_hostile_return_values_fail_their_own_checks_and_nothing_else(body, tmp_path):
+    folder = submission(tmp_path)
+    (folder / "accuracy.py").write_text(f"import os, signal\nimport torch\n\n\ndef accuracy(y_hat, y):\n    {body}\n")
+    report = grade(folder, device="cpu", only=["accuracy", "softmax"])
+    for check in report.checks:
+        assert (check.status == "failed") == (check.stub == "accuracy"), (check.id, check.detail)
+        assert "grader error" not in check.detail, (check.id, check.detail)
+
+
 def test_the_same_seed_gives_the_same_verdicts_and_another_seed_other_inputs(tmp_path):
     bug = next(bug for bug in CORPUS if bug.check_id == "softmax/keepdim")
     folder = patched(tmp_path, bug)
@@ -154,3 +179,34 @@ def test_a_grader_failure_still_writes_a_results_file_that_says_why(tmp_path):
 def test_unknown_stub_names_are_refused_with_the_list_of_stubs(tmp_path):
     run = run_cli(str(ROOT / "solutions"), "--out", str(tmp_path / "out"), "--only", "softmx")
     assert run.returncode == 2 and "softmx" in run.stderr and all(stub in run.stderr for stub in STUBS)
+
+
+def _processes_running(fragment):
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and fragment in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_stopping_the_grader_with_sigterm_leaves_no_process_and_no_scratch_folder(tmp_path):
+    folder = submission(tmp_path)
+    (folder / "accuracy.py").write_text(
+        "import subprocess, time\n\n\ndef accuracy(y_hat, y):\n"
+        "    subprocess.Popen(['sleep', '987'], start_new_session=True)\n    time.sleep(60)\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    grader = subprocess.Popen([sys.executable, "-m", "grader", str(folder), "--out", str(tmp_path / "out"),
+                               "--only", "accuracy"], cwd=ROOT, env=dict(os.environ, TMPDIR=str(scratch)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        if _processes_running("sleep 987"):
+            break
+        time.sleep(0.1)
+    assert _processes_running("sleep 987"), "the submission never started its detached process"
+    grader.send_signal(signal.SIGTERM)
+    assert grader.wait(timeout=60) != 0
+    assert _processes_running("sleep 987") == [] and list(scratch.iterdir()) == []

@@ -1,7 +1,7 @@
 """Checks of accuracy(y_hat, y) (d2l 3.6.5) against a count of correct predictions made here."""
 import torch
 
-from grader.harness import CheckFailed, call_on_meta, check, describe, expect_number, show
+from grader.harness import ACCEPTED_FAILURE, CheckFailed, call_on_meta, check, describe, expect_number, show
 
 # What float() of a meta tensor raises: the one failure a correct accuracy() has on the meta device.
 META_NUMBER = "cannot be called on meta tensors"
@@ -37,8 +37,12 @@ def check_class_indices(stub, rng):
 def on_meta(stub, shown, *args):
     """Call accuracy on meta tensors: a number, a meta tensor, or failing only at float() is accepted."""
     value = call_on_meta(stub, "accuracy", *args, shown=shown, accept=(META_NUMBER,))
+    if value is ACCEPTED_FAILURE or (type(value) in (int, float) and abs(value) < 1e18):
+        return
     if type(value) is torch.Tensor and value.device.type != "meta":
         raise CheckFailed(f"{shown} returned {describe(value)} on {value.device.type}; expected a Python float.")
+    if type(value) is not torch.Tensor:
+        raise CheckFailed(f"{shown} returned {describe(value)}; expected a Python float.")
 
 
 @check("accuracy/device")

@@ -65,6 +65,9 @@ def check_indexing(stub, rng):
         y_hat, y = probabilities(rng, n, q)
         shown = f"cross_entropy(y_hat, y) with a {n}x{q} batch y_hat = {show(y_hat)}, y = {show(y)}"
         result = expect_tensor(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, shown)
+        if tuple(result.shape) == (n, 1):
+            raise CheckFailed(f"{shown} returned {describe(result)}: a column; d2l's cross_entropy returns shape "
+                              f"({n},), one loss per row (flatten it, e.g. with .reshape(-1) after gather).")
         if tuple(result.shape) != (n,):
             raise CheckFailed(f"{shown} returned {describe(result)}; expected shape ({n},): one loss per row i, "
                               f"-log y_hat[i, y[i]].")

@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
-from grader.harness import CheckFailed, Client, check
+from grader.harness import CheckFailed, Client, check, expect_number
 from grader.results import Curve
 
 EPOCHS, LR, BATCH = 10, 0.1, 256           # the book's settings (d2l 3.6.7)
@@ -111,6 +111,21 @@ def check_convergence_concise(stub, grading):
     converged(stub, grading, "concise")
 
 
+@check("train_ch3/evaluate-accuracy")
+def check_evaluate_accuracy(stub, rng):
+    """evaluate_accuracy(net, data_iter) is correct predictions / examples over uneven batches (d2l 3.6.5)."""
+    W, b = torch.randn(6, 4, generator=rng), torch.randn(4, generator=rng)
+    sizes = (16, 16, 5)
+    X = [torch.randn(n, 6, generator=rng) for n in sizes]
+    y = [torch.randint(0, 4, (n,), generator=rng) for n in sizes]
+    correct = sum(int(((Xi @ W + b).argmax(dim=1) == yi).sum()) for Xi, yi in zip(X, y))
+    expected = correct / sum(sizes)
+    shown = (f"evaluate_accuracy(net, data_iter) with batches of {', '.join(map(str, sizes))} examples "
+             f"({correct} of {sum(sizes)} predicted correctly)")
+    value = stub.request({"op": "evaluate", "W": W, "b": b, "X": X, "y": y}, 10, shown).get("value")
+    expect_number(value, expected, shown, tol=1e-6)
+
+
 @check("train_ch3/epochs")
 def check_epochs(stub, grading):
     """Exactly num_epochs full passes over train_iter (d2l 3.6.6)."""
@@ -145,22 +160,21 @@ def check_eval_mode(stub, grading):
         raise CheckFailed("train_ch3 never iterated over test_iter, so its evaluation could not be observed.")
     for entry in tests:
         if entry["training"] != [False] or entry["grad_enabled"] != [False]:
-            raise CheckFailed(f"while test_iter was read, the nn.Module's training flag was {entry['training']} and "
-                              f"torch.is_grad_enabled() was {entry['grad_enabled']}; expected [False] and [False] "
+            raise CheckFailed(f"while evaluating on test_iter, the model ran with training flag {entry['training']} "
+                              f"and torch.is_grad_enabled() {entry['grad_enabled']}; expected [False] and [False] "
                               "(net.eval() and torch.no_grad()).")
 
 
 @check("train_ch3/zero-grad")
 def check_zero_grad(stub, grading):
-    """Gradients are zeroed between optimizer steps (d2l 3.7)."""
+    """Every optimizer step uses only the gradient of its own minibatch (d2l 3.7)."""
     log = run_training(stub, grading, "concise", small=True)["log"]
-    calls = "".join("z" if entry.get("kind") == "zero_grad" else "s" for entry in log
-                    if entry.get("kind") in ("zero_grad", "step"))
-    stale = sum("z" not in gap for gap in calls.split("s")[1:-1])
-    if "s" not in calls or stale:
-        raise CheckFailed(f"with a torch.optim.SGD updater, train_ch3 called step() {calls.count('s')} times and "
-                          f"zero_grad() {calls.count('z')} times; {stale} steps ran on gradients that were never "
-                          "zeroed since the previous step.")
+    steps = [entry for entry in log if entry.get("kind") == "step"]
+    stale = sum(bool(entry.get("stale")) for entry in steps)
+    if not steps or stale:
+        raise CheckFailed(f"with a torch.optim.SGD updater, train_ch3 made {len(steps)} optimizer steps, and {stale} "
+                          "of them used gradients that were never zeroed since the previous step "
+                          "(they still held earlier minibatches' gradients).")
 
 
 @check("train_ch3/gpu")
