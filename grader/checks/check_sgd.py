@@ -7,14 +7,14 @@ LR, BATCH_SIZE = 0.5, 8
 NAMES = ("W", "b")
 
 
-def _run(stub, rng):
+def _run(stub, rng, device="cpu"):
     """Call sgd on W (3, 2) and b (2,) with random gradients; return the inputs, observations and text."""
     params = [torch.randn(3, 2, generator=rng), torch.randn(2, generator=rng)]
     grads = [torch.randn(3, 2, generator=rng), torch.randn(2, generator=rng)]
     shown = (f"sgd([W, b], lr={LR}, batch_size={BATCH_SIZE}) with W = {show(params[0])}, "
              f"W.grad = {show(grads[0])}, b = {show(params[1])}, b.grad = {show(grads[1])}")
     called = stub.call("sgd", [p.clone() for p in params], LR, BATCH_SIZE, grad_args=["0.0", "0.1"],
-                       grads={"0.0": grads[0].clone(), "0.1": grads[1].clone()}, shown=shown)
+                       grads={"0.0": grads[0].clone(), "0.1": grads[1].clone()}, device=device, shown=shown)
     after = called.args[0] if called.args else None
     if type(after) is not list or len(after) != 2 or not all(after):
         raise CheckFailed(f"{shown}: afterwards the list params no longer holds the two tensors passed in; "
@@ -32,6 +32,11 @@ def check_update(stub, rng):
         if value.shape != expected.shape or not torch.allclose(value.double(), expected, rtol=1e-4, atol=1e-6):
             raise CheckFailed(f"{shown}: afterwards {name} is {show(value)}; expected {name} - lr * {name}.grad "
                               f"/ batch_size = {show(expected)}.")
+    _, _, on_meta, shown = _run(stub, rng, device="meta")
+    moved = [name for name, seen in zip(NAMES, on_meta) if seen["device"] != "meta"]
+    if moved:
+        raise CheckFailed(f"{shown.replace('sgd(', 'sgd on the meta device: sgd(', 1)}: afterwards {', '.join(moved)} "
+                          "left the meta device; update the parameters where they are.")
 
 
 @check("sgd/zero-grad")

@@ -16,6 +16,9 @@ def check_value(stub, rng):
     result = stub.call("squared_loss", y_hat.clone(), y.clone(), shown=shown).value
     expect_tensor(result, shown, shape=(6, 1))
     expect_close(result, reference(y_hat, y), shown)
+    shown = "squared_loss(y_hat, y) with (6, 1) tensors on the meta device"
+    expect_tensor(stub.call("squared_loss", y_hat, y, device="meta", shown=shown).value, shown, shape=(6, 1),
+                  device="meta")
 
 
 @check("squared_loss/broadcast")
