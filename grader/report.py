@@ -235,12 +235,13 @@ def _clip(text, width):
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _excerpt(text, prefix, count=3):
-    """The first ``count`` lines of ``text``, each clipped, with a note when more follow."""
-    rows = [row for row in visible(text).splitlines() if row.strip()]
-    out = [prefix + _clip(row, WIDTH - len(prefix)) for row in rows[:count]]
+def _excerpt(text, prefix, count=4):
+    """The start of ``text`` wrapped into at most ``count`` lines, with a note when more follows."""
+    rows = [piece for row in visible(text).splitlines() if row.strip()
+            for piece in textwrap.wrap(" ".join(row.split()), WIDTH - len(prefix))]
+    out = [prefix + row for row in rows[:count]]
     if len(rows) > count:
-        out.append(f"{prefix}… {len(rows) - count} more lines in the report")
+        out.append(f"{prefix}… more in the report")
     return out
 
 
