@@ -9,13 +9,16 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 VENV := .venv
 TOOLS := .tools
-STAMP := $(VENV)/.kit-synced
+STAMP := $(VENV)/.kit-synced-2
 PY := $(VENV)/bin/python
 
 # The kit never downloads an interpreter: uv must use the system Python.
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Compile bytecode at install: many machines set PYTHONDONTWRITEBYTECODE, and every worker
+# process of the grader would otherwise compile torch from source on each start.
+export UV_COMPILE_BYTECODE := 1
 export MPLBACKEND := Agg
 
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv/bin/uv)
