@@ -13,7 +13,6 @@ import resource
 import signal
 import socket
 import sys
-import types
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,6 @@ import socket
 import struct
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -520,7 +519,7 @@ def test_real_tensors_have_the_book_shapes_and_balance(real_root):
 @pytest.mark.data
 def test_real_fast_iterator_passes(real_root):
     train_iter, test_iter = datasets.load_data_fashion_mnist_fast(256, seed=7)
-    X_train, y_train = train_iter.X, train_iter.y
+    X_train, _y_train = train_iter.X, train_iter.y
     assert train_iter.num_examples == 60000 and len(train_iter) == 235 and len(test_iter) == 40
     probe = torch.randn(784, dtype=torch.float64)
     fingerprint = lambda X: torch.sort(X.flatten(1).double() @ probe).values  # noqa: E731
