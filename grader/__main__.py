@@ -67,7 +67,13 @@ def _start_early(args):
     if not args.submission.is_dir():
         return None
     from .pool import ForkServer
-    return ForkServer.start(args.submission, args.threads)
+    limits = {"memory_limit": 0} if args.device == "cuda" or (args.device == "auto" and _cuda_device_files()) else {}
+    return ForkServer.start(args.submission, args.threads, limits)
+
+
+def _cuda_device_files():
+    """Whether an NVIDIA GPU may be present, without importing torch (which would delay start-up)."""
+    return Path("/dev/nvidiactl").exists()
 
 
 def _failed(args, out, message):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 WORKER = Path(__file__).with_name("worker.py")
 PR_SET_CHILD_SUBREAPER = 36
+LIMITS = {"output_limit": 64 << 20, "cpu_seconds": 600, "memory_limit": 8 << 30}
 
 
 class WorkerFailure(Exception):
@@ -124,8 +125,9 @@ class ForkServer:
 
     live = set()
 
-    def __init__(self, submission, scratch, threads=1):
+    def __init__(self, submission, scratch, threads=1, limits=None):
         self.submission, self.scratch, self.threads = Path(submission).resolve(), Path(scratch), threads
+        self.limits = dict(LIMITS, **(limits or {}))
         self.workers, self.process = [], None
         become_subreaper()
         self._launch()
@@ -145,10 +147,10 @@ class ForkServer:
         ForkServer.live.add(self.process.pid)
 
     @classmethod
-    def start(cls, submission, threads=1):
+    def start(cls, submission, threads=1, limits=None):
         """A fork server for ``submission`` with a fresh scratch folder (removed by its owner)."""
         import tempfile
-        return cls(submission, Path(tempfile.mkdtemp(prefix="d2l-grade-")), threads)
+        return cls(submission, Path(tempfile.mkdtemp(prefix="d2l-grade-")), threads, limits)
 
     def spawn(self, stub, timeout=120):
         """Fork a fresh worker for ``stub``, restarting the fork server once if it has died."""
@@ -163,7 +165,8 @@ class ForkServer:
     def _spawn(self, stub, timeout):
         ours, theirs = socket.socketpair()
         log = self.scratch / f"{stub}.log"
-        request = {"submission": str(self.submission), "stub": stub, "log": str(log), "threads": self.threads}
+        request = {"submission": str(self.submission), "stub": stub, "log": str(log), "threads": self.threads,
+                   **self.limits}
         try:
             self.control.settimeout(timeout)
             socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno()])

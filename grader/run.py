@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from .plugin import Collector
-from .pool import ForkServer
+from .pool import LIMITS, ForkServer
 from .results import GradeReport
 from .table import STUBS, checks_for
 
@@ -69,12 +69,17 @@ def selected_stubs(only):
     return [name for name in STUBS if name in only]
 
 
-def start_server(submission, threads=1):
+def start_server(submission, threads=1, device="auto"):
     """Start the fork server of a submission early: its torch import overlaps the grader's own."""
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise GraderError(f"submission folder {submission} does not exist")
-    return ForkServer.start(submission, threads)
+    return ForkServer.start(submission, threads, worker_limits(device))
+
+
+def worker_limits(device):
+    """The memory limit applies to CPU grading only: CUDA reserves vast address ranges."""
+    return {"memory_limit": 0} if device in ("auto", "cuda") and torch.cuda.is_available() else {}
 
 
 def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, started=None):
@@ -82,7 +87,7 @@ def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, 
     started = started or time.perf_counter()
     try:
         stubs, device = selected_stubs(only), resolve_device(device)
-        server = server or start_server(submission, threads)
+        server = server or start_server(submission, threads, device)
     except BaseException:
         if server is not None:
             _shut_down(server)
@@ -120,6 +125,10 @@ def _run_pytest(collector):
 
 def environment(device, threads, stubs):
     """What the report says about where and how the grading ran."""
+    limits = dict(LIMITS, **worker_limits(device))
+    memory = f"{limits['memory_limit'] >> 30} GiB address space" if limits["memory_limit"] else "no memory limit (CUDA)"
     return {"python": platform.python_version(), "torch": torch.__version__, "device": device,
             "student code": "separate worker processes, one per stub, clean environment",
+            "worker limits": f"{memory}, {limits['cpu_seconds']} s CPU, {limits['output_limit'] >> 20} MiB output, "
+                             "256 open files, no core files",
             "threads per worker": str(threads), "stubs graded": ", ".join(stubs)}

@@ -87,12 +87,20 @@ def _confine(request):
     log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    limit = int(request.get("file_size_limit", 64 << 20))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    for kind, value in _limits(request).items():
+        resource.setrlimit(kind, (value, value))
     sys.dont_write_bytecode = True
     import torch
     torch.set_num_threads(int(request.get("threads", 1)))
+
+
+def _limits(request):
+    """Resource limits of a worker: no core files, capped output, open files, CPU time and memory."""
+    limits = {resource.RLIMIT_CORE: 0, resource.RLIMIT_FSIZE: int(request["output_limit"]),
+              resource.RLIMIT_NOFILE: 256, resource.RLIMIT_CPU: int(request["cpu_seconds"])}
+    if request.get("memory_limit"):  # none on CUDA, whose driver reserves vast address ranges
+        limits[resource.RLIMIT_AS] = int(request["memory_limit"])
+    return limits
 
 
 def main(argv):

@@ -148,6 +148,8 @@ HOSTILE_ACCURACY = {
     "a 400-digit int": "return 10 ** 400",
     "a list nested 500 deep": "value = []\n    for _ in range(500):\n        value = [value]\n    return value",
     "a kill of the fork server": "os.kill(os.getppid(), signal.SIGKILL)",
+    "a memory bomb": "hoard = []\n    while True:\n        hoard.append(bytearray(1 << 28))",
+    "a flood of output": "while True:\n        print('x' * 100_000)",
 }
 
 
