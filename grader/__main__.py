@@ -68,7 +68,7 @@ def _start_early(args):
         return None
     from .pool import ForkServer
     limits = {"memory_limit": 0} if args.device == "cuda" or (args.device == "auto" and _cuda_device_files()) else {}
-    return ForkServer.start(args.submission, args.threads, limits)
+    return ForkServer.start(args.submission, args.threads, limits, hide=[args.out])
 
 
 def _cuda_device_files():

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 WORKER = Path(__file__).with_name("worker.py")
+RUNTIME = ("worker.py", "wire.py", "probes.py")   # all that a sandboxed worker can see of the grader
+ROOT = Path(__file__).resolve().parent.parent
 PR_SET_CHILD_SUBREAPER = 36
 LIMITS = {"output_limit": 64 << 20, "cpu_seconds": 600, "memory_limit": 8 << 30}
 
@@ -125,9 +127,10 @@ class ForkServer:
 
     live = set()
 
-    def __init__(self, submission, scratch, threads=1, limits=None):
+    def __init__(self, submission, scratch, threads=1, limits=None, hide=()):
         self.submission, self.scratch, self.threads = Path(submission).resolve(), Path(scratch), threads
-        self.limits = dict(LIMITS, **(limits or {}))
+        self.limits, self.hide = dict(LIMITS, **(limits or {})), [Path(p).resolve() for p in hide]
+        self.sandbox = Sandbox.choose()
         self.workers, self.process = [], None
         become_subreaper()
         self._launch()
@@ -137,9 +140,14 @@ class ForkServer:
         if self.process is not None:
             self._stop()
         ours, theirs = socket.socketpair()
+        runtime = self.scratch / "runtime"
+        runtime.mkdir(exist_ok=True)
+        for name in RUNTIME:
+            (runtime / name).write_bytes((WORKER.parent / name).read_bytes())
+        command = [sys.executable, "-I", "-B", str(runtime / "worker.py"), str(theirs.fileno())]
         with open(self.scratch / "fork-server.log", "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-B", str(WORKER), str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                self.sandbox.wrap(command, self), pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 env=clean_environment(self.scratch, self.threads), cwd=self.scratch)
         theirs.close()
@@ -147,10 +155,10 @@ class ForkServer:
         ForkServer.live.add(self.process.pid)
 
     @classmethod
-    def start(cls, submission, threads=1, limits=None):
+    def start(cls, submission, threads=1, limits=None, hide=()):
         """A fork server for ``submission`` with a fresh scratch folder (removed by its owner)."""
         import tempfile
-        return cls(submission, Path(tempfile.mkdtemp(prefix="d2l-grade-")), threads, limits)
+        return cls(submission, Path(tempfile.mkdtemp(prefix="d2l-grade-")), threads, limits, hide)
 
     def spawn(self, stub, timeout=120):
         """Fork a fresh worker for ``stub``, restarting the fork server once if it has died."""
@@ -180,7 +188,7 @@ class ForkServer:
             raise RuntimeError(f"could not start a worker: {error}; see {self.scratch / 'fork-server.log'}") from None
         finally:
             theirs.close()
-        worker = Worker(stub, ours, json.loads(reply)["pid"], log)
+        worker = Worker(stub, ours, self.sandbox.host_pid(json.loads(reply)["pid"], self.process.pid), log)
         self.workers.append(worker)
         return worker
 
@@ -199,3 +207,60 @@ class ForkServer:
             worker.kill()
         self._stop()
         kill_descendants(spare=ForkServer.live)
+
+
+class Sandbox:
+    """How the fork server is confined: bubblewrap namespaces when available, else a plain process."""
+
+    def __init__(self, bwrap, reason):
+        self.bwrap, self.reason = bwrap, reason
+
+    @property
+    def kind(self):
+        return "bubblewrap" if self.bwrap else "none"
+
+    @classmethod
+    def choose(cls):
+        """bubblewrap if it is installed and can start a namespace here; D2L_KIT_SANDBOX=none turns it off."""
+        import shutil
+        if os.environ.get("D2L_KIT_SANDBOX") == "none":
+            return cls(None, "turned off with D2L_KIT_SANDBOX=none")
+        bwrap = shutil.which("bwrap")
+        if not bwrap:
+            return cls(None, "bubblewrap is not installed (apt-get install bubblewrap)")
+        probe = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "true"],
+                               capture_output=True, text=True, timeout=30)
+        if probe.returncode:
+            return cls(None, f"bubblewrap cannot start here: {probe.stderr.strip()[:200]}")
+        return cls(bwrap, "PID, network, IPC and mount namespaces; the grader, solutions and reports hidden")
+
+    def wrap(self, command, server):
+        """The command line that runs ``command`` inside the sandbox."""
+        if not self.bwrap:
+            return command
+        hidden = [ROOT, *server.hide]
+        args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for path in hidden:
+            args += ["--tmpfs", str(path)]
+        for device in sorted(Path("/dev").glob("nvidia*")):
+            args += ["--dev-bind", str(device), str(device)]
+        visible = [(sys.prefix, "--ro-bind"), (server.submission, "--ro-bind"), (server.scratch, "--bind"),
+                   (server.scratch / "runtime", "--ro-bind")]
+        for path, how in visible:
+            args += [how, str(path), str(path)]
+        return args + ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+                       "--new-session", "--chdir", str(server.scratch), "--", *command]
+
+    def host_pid(self, pid, sandbox_pid):
+        """The host PID of a process that the sandboxed fork server knows as ``pid``."""
+        if not self.bwrap:
+            return pid
+        for candidate in descendants(sandbox_pid):
+            try:
+                status = Path(f"/proc/{candidate}/status").read_text()
+            except OSError:
+                continue
+            ids = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+            if len(ids) > 1 and int(ids[-1]) == pid:
+                return candidate
+        raise RuntimeError(f"the sandboxed worker {pid} could not be found")

@@ -107,7 +107,7 @@ def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, 
         _shut_down(server)
     return GradeReport(submission=str(submission), seed=seed, device=device, checks=checks,
                        seconds=round(time.perf_counter() - started, 2), curves=tuple(collector.run.curves),
-                       environment=environment(device, threads, stubs))
+                       environment=environment(device, threads, stubs, server.sandbox))
 
 
 def _shut_down(server):
@@ -123,12 +123,13 @@ def _run_pytest(collector):
     return pytest.main(args, plugins=[collector])
 
 
-def environment(device, threads, stubs):
+def environment(device, threads, stubs, sandbox):
     """What the report says about where and how the grading ran."""
     limits = dict(LIMITS, **worker_limits(device))
     memory = f"{limits['memory_limit'] >> 30} GiB address space" if limits["memory_limit"] else "no memory limit (CUDA)"
     return {"python": platform.python_version(), "torch": torch.__version__, "device": device,
             "student code": "separate worker processes, one per stub, clean environment",
+            "sandbox": f"{sandbox.kind}: {sandbox.reason}",
             "worker limits": f"{memory}, {limits['cpu_seconds']} s CPU, {limits['output_limit'] >> 20} MiB output, "
                              "256 open files, no core files",
             "threads per worker": str(threads), "stubs graded": ", ".join(stubs)}

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -116,13 +117,12 @@ def test_every_check_has_a_bug_in_the_corpus():
 
 def test_student_code_never_runs_in_the_grader_process(tmp_path):
     folder = submission(tmp_path)
-    marker = tmp_path / "imported-by"
-    (folder / "softmax.py").write_text((folder / "softmax.py").read_text() + f"\nimport os\n"
-                                       f"open({str(marker)!r}, 'a').write(str(os.getpid()) + '\\n')\n")
-    report = grade(folder, device="cpu", only=["softmax"])
-    assert all(check.status == "passed" for check in report.checks)
-    pids = {int(line) for line in marker.read_text().split()}
-    assert pids and os.getpid() not in pids
+    (folder / "accuracy.py").write_text(
+        "import sys\nIMPORTED_IN = 'pytest' in sys.modules\n\n\ndef accuracy(y_hat, y):\n"
+        "    raise RuntimeError(f'pytest loaded at import: {IMPORTED_IN}, at call: {\"pytest\" in sys.modules}')\n")
+    report = grade(folder, device="cpu", only=["accuracy"])
+    detail = verdicts(report)["accuracy/count"].detail
+    assert "pytest loaded at import: False, at call: False" in detail, detail
     assert "submission" not in sys.modules and not any(name.startswith("submission.") for name in sys.modules)
 
 
@@ -212,3 +212,25 @@ def test_stopping_the_grader_with_sigterm_leaves_no_process_and_no_scratch_folde
     grader.send_signal(signal.SIGTERM)
     assert grader.wait(timeout=60) != 0
     assert _processes_running("sleep 987") == [] and list(scratch.iterdir()) == []
+
+
+def test_sandboxed_student_code_sees_neither_the_grader_nor_the_network(tmp_path):
+    from grader.pool import Sandbox  # noqa: E402
+    sandbox = Sandbox.choose()
+    if not sandbox.bwrap:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"no sandbox here: {sandbox.reason}")
+    folder, listener = submission(tmp_path), socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    probes = {"solutions": str(ROOT / "solutions" / "softmax.py"),
+              "checks": str(ROOT / "grader" / "checks" / "check_softmax.py")}
+    (folder / "accuracy.py").write_text(
+        "import os, socket\n\n\ndef accuracy(y_hat, y):\n"
+        f"    seen = [name for name, path in {probes!r}.items() if os.path.exists(path)]\n"
+        f"    try:\n        socket.create_connection(('127.0.0.1', {port}), timeout=2)\n        seen.append('network')\n"
+        "    except OSError:\n        seen.append('no-network')\n"
+        "    raise RuntimeError('saw ' + ','.join(seen))\n")
+    with listener:
+        report = grade(folder, device="cpu", only=["accuracy"])
+    detail = verdicts(report)["accuracy/count"].detail
+    assert "saw no-network" in detail, detail
+    assert "sandbox" in report.environment and report.environment["sandbox"].startswith("bubblewrap")
