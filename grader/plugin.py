@@ -83,7 +83,7 @@ class Collector:
     def _result(self, check):
         status, detail, seconds = self.outcomes.get(
             check.id, (FAILED, "no verdict was recorded for this check (grader error)", 0.0))
-        unrunnable_here = status == NOT_RUN and check.needs == "cuda"
+        unrunnable_here = status == NOT_RUN and "cuda" in check.needs and not self.run.cuda
         return CheckResult(
             id=check.id, title=check.title, hidden=check.hidden, status=status,
             points=check.points if status == PASSED else 0, max_points=0 if unrunnable_here else check.points,

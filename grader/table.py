@@ -13,7 +13,7 @@ class Check:
     hidden: bool
     title: str
     hint: str
-    needs: str = ""  # "data" or "cuda": what must be present for the check to run
+    needs: str = ""  # what must be present for the check to run: "data", "cuda" or "cuda+data"
 
     @property
     def stub(self):
@@ -95,7 +95,7 @@ CHECKS = (
        "Forgotten zero_grad: call updater.zero_grad() before l.mean().backward() in every minibatch."),
     _c("train_ch3/gpu", 5, "hidden", "trains on a CUDA GPU when the model and data are there",
        "Keep every tensor on the device of the model and batches; no hard-coded .cpu() or torch.device('cpu').",
-       "cuda"),
+       "cuda+data"),
 )
 BY_ID = {check.id: check for check in CHECKS}
 
