@@ -1,10 +1,18 @@
-"""``python -m grader SUBMISSION --out DIR``: grade a folder laid out like exercises/ and write the report."""
+"""``python -m grader SUBMISSION --out DIR``: grade a folder laid out like exercises/ and write the report.
+
+SUBMISSION may also be a notebook of the assignment, or a folder of its notebooks: their answer
+cells are extracted by their nbgrader ids and graded the same way.
+"""
 import argparse
+import dataclasses
 import signal
 import sys
 import time
 import traceback
 from pathlib import Path
+
+from . import table
+from .notebook import NotebookError, as_modules, write_verdicts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,7 +21,7 @@ def parse(argv):
     """The command line's options."""
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
     parser.add_argument("submission", nargs="?", type=Path, default=ROOT / "exercises",
-                        help="folder with the stub modules (default: exercises/)")
+                        help="folder with the stub modules (default: exercises/), a notebook, or a folder of notebooks")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "latest", help="report folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs (printed in the report)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -32,7 +40,19 @@ def main(argv=None):
     if out == args.submission.resolve() or args.submission.resolve() in out.parents:
         print(f"error: the report folder {out} must not be inside the submission", file=sys.stderr)
         return 2
-    server = _start_early(args)
+    try:
+        with as_modules(args.submission) as modules:
+            return _grade(args, out, started, modules)
+    except NotebookError as error:
+        return _failed(args, out, str(error))
+
+
+def _grade(args, out, started, modules):
+    """Grade a folder of modules, or the modules extracted from notebooks (``modules``)."""
+    asked = [name.strip() for name in args.only.split(",") if name.strip()]
+    folder, only = (args.submission, asked) if modules is None else (
+        modules[0], [stub for stub in modules[1] if not asked or stub in asked] or asked)
+    server = _start_early(folder, args)
     try:
         from .report import to_terminal, write_all
         from .run import GraderError, grade
@@ -41,8 +61,7 @@ def main(argv=None):
             server.close()
         raise
     try:
-        only = [name.strip() for name in args.only.split(",") if name.strip()]
-        report = grade(args.submission, seed=args.seed, device=args.device, only=only, threads=args.threads,
+        report = grade(folder, seed=args.seed, device=args.device, only=only, threads=args.threads,
                        server=server, started=started)
     except GraderError as error:
         return _failed(args, out, str(error))
@@ -50,9 +69,14 @@ def main(argv=None):
         return _failed(args, out, f"grading was interrupted ({stop or 'Ctrl-C'}) before it finished")
     except Exception:
         return _failed(args, out, "the grader crashed:\n" + traceback.format_exc(limit=8))
+    if modules is not None:
+        report = dataclasses.replace(report, submission=str(args.submission))
     write_all(report, out)
+    write_verdicts(report, out)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print(to_terminal(report, color=color))
+    if getattr(table, "HIDDEN_NOTE", ""):
+        print(table.HIDDEN_NOTE)
     print(f"Report: {out / 'report.html'}  (also report.md, results.json, junit.xml)")
     return 0
 
@@ -62,13 +86,13 @@ def _stopped(number, _frame):
     raise KeyboardInterrupt(f"stopped by signal {signal.Signals(number).name}")
 
 
-def _start_early(args):
+def _start_early(folder, args):
     """Start the worker's fork server before the grader's own heavy imports, so both overlap."""
-    if not args.submission.is_dir():
+    if not Path(folder).is_dir():
         return None
     from .pool import ForkServer
     limits = {"memory_limit": 0} if args.device == "cuda" or (args.device == "auto" and _cuda_device_files()) else {}
-    return ForkServer.start(args.submission, args.threads, limits, hide=[args.out])
+    return ForkServer.start(folder, args.threads, limits, hide=[args.out])
 
 
 def _cuda_device_files():
@@ -83,6 +107,7 @@ def _failed(args, out, message):
     report = GradeReport(submission=str(args.submission), seed=args.seed, device=args.device, checks=(),
                          seconds=0.0, error=message)
     write_all(report, out)
+    write_verdicts(report, out)
     print(f"autograder failed: {message}", file=sys.stderr)
     print(f"Report: {out / 'results.json'}", file=sys.stderr)
     return 2

@@ -1,0 +1,73 @@
+"""What a notebook's check cells run: they report verdicts of the isolated grader, never judge code themselves.
+
+The verdicts come from ``verdicts.json`` of a grading run of the notebook's answer cells. Under
+``nbgrader autograde`` the kit's preprocessor grades the submitted notebooks before the kernel
+starts and names that file in ``D2L_KIT_VERDICTS``; elsewhere (a student running the notebook) the
+first check cell grades the saved notebook once with ``python -m grader``. Nothing here writes to
+stderr: nbgrader scores any stderr output of a test cell as a failure.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+VERDICTS_ENV = "D2L_KIT_VERDICTS"
+KIT = Path(__file__).resolve().parent.parent
+GRADING_TIMEOUT = 900
+
+
+class CheckFailed(AssertionError):
+    """A check that did not pass; IPython shows only its message, never a traceback into the kit."""
+
+    def _render_traceback_(self):
+        return str(self).splitlines()
+
+
+class Checks:
+    """The verdicts of one notebook's checks, loaded once."""
+
+    def __init__(self, notebook):
+        self.notebook, self.verdicts = notebook, None
+
+    def verdict(self, check_id):
+        """Print a passed check; raise CheckFailed with the hint for any other."""
+        found = self._load().get("checks", {}).get(check_id)
+        if found is None:
+            problem = self.verdicts.get("error") or "the grader reported nothing for it"
+            raise CheckFailed(f"✗ {check_id}: no verdict ({problem})")
+        name = f"a hidden check of {check_id.split('/')[0]}" if found.get("hidden") else check_id
+        if found["status"] == "passed":
+            print(f"✓ {name}: passed, {_points(found['points'])} points")
+            return
+        if found["status"] == "not run":
+            raise CheckFailed(f"– {name}: not run on this machine, so this cell earns nothing.\n{found['detail']}")
+        lines = [f"✗ {name}: failed", f"Hint: {found['hint']}"]
+        raise CheckFailed("\n".join(lines + ([found["detail"]] if found.get("detail") else [])))
+
+    def _load(self):
+        if self.verdicts is None:
+            given = os.environ.get(VERDICTS_ENV, "")
+            path = Path(given) if given else self._grade()
+            try:
+                self.verdicts = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                self.verdicts = {"error": f"no verdicts could be read from {path} ({error})"}
+        return self.verdicts
+
+    def _grade(self):
+        """Grade the saved notebook in this folder with the kit's grader (in its own processes)."""
+        notebook = Path.cwd() / f"{self.notebook}.ipynb"
+        out = Path(tempfile.mkdtemp(prefix="d2l-cells-"))
+        try:
+            subprocess.run([sys.executable, "-m", "grader", str(notebook), "--out", str(out), "--color", "never"],
+                           cwd=KIT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=GRADING_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        return out / "verdicts.json"
+
+
+def _points(value):
+    return f"{float(value):g}"
