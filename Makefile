@@ -32,8 +32,10 @@ OUT ?= reports/latest
 SEED ?= 0
 DEVICE ?= auto
 ONLY ?=
+COURSE ?= course
+STUDENT ?= dist/student
 
-.PHONY: help setup test data exercises check-exercises train grade clean
+.PHONY: help setup test data exercises check-exercises train grade release autograde clean
 
 help: ## list the targets
 	@echo "d2l linear neural networks kit: make TARGET"
@@ -69,8 +71,14 @@ check-exercises: $(STAMP) ## check that exercises/ is exactly what the generator
 train: $(STAMP) ## train softmax regression on Fashion-MNIST (PACKAGE=exercises trains your code)
 	@$(PY) -m $(PACKAGE)
 
-grade: $(STAMP) ## grade exercises/ (SUBMISSION=dir OUT=dir SEED=n DEVICE=auto|cpu|cuda ONLY=stub,stub)
+grade: $(STAMP) ## grade exercises/ (SUBMISSION=dir|notebook.ipynb OUT=dir SEED=n DEVICE=auto|cpu|cuda ONLY=stub,stub)
 	@$(PY) -m grader $(SUBMISSION) --out $(OUT) --seed $(SEED) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))
+
+release: $(STAMP) ## build the handout dist/student/ and the nbgrader course course/ (FORCE=1 replaces edited files, with backups)
+	@$(PY) -m grader.release --student $(STUDENT) --course $(COURSE) $(if $(FORCE),--force)
+
+autograde: $(STAMP) ## nbgrader autograde, feedback and export for course/submitted/, cross-checked (FORCE=1 regrades)
+	@$(PY) -m grader.autograde --course $(COURSE) $(if $(FORCE),--force)
 
 clean: ## remove the environment and generated reports (never exercises/ or solutions/)
 	rm -rf $(VENV) $(TOOLS) reports .pytest_cache

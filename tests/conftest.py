@@ -1,7 +1,12 @@
 """Shared fixtures of the kit's test suite."""
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +19,13 @@ def fashion_mnist():
         if os.environ.get("CI"):
             pytest.fail(f"Fashion-MNIST is required in CI:\n{error}")
         pytest.skip(f"Fashion-MNIST unavailable:\n{error}")
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory):
+    """The handout and the nbgrader course, built once by the release command into a temporary folder."""
+    where = tmp_path_factory.mktemp("release")
+    run = subprocess.run([sys.executable, "-m", "grader.release", "--student", str(where / "dist" / "student"),
+                          "--course", str(where / "course")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return where

@@ -1,0 +1,115 @@
+"""make release: the handout leaks no solution and no hidden check, grades like the kit, and re-runs lose nothing."""
+import ast
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from grader import release, stubgen
+from grader.notebook import source_of
+from grader.table import CHECKS
+from test_stubgen import solution_only_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = [check for check in CHECKS if not check.hidden]
+HIDDEN = [check for check in CHECKS if check.hidden]
+
+
+def hidden_function_lines():
+    """Non-trivial source lines of the hidden checks' functions that no public check shares."""
+    secret, public = set(), set()
+    for path in (ROOT / "grader" / "checks").glob("check_*.py"):
+        source = path.read_text()
+        for node in ast.parse(source).body:
+            marker = next((d for d in getattr(node, "decorator_list", []) if isinstance(d, ast.Call)), None)
+            if marker is None:
+                continue
+            lines = {line.strip() for line in ast.get_source_segment(source, node).splitlines()[2:]}
+            (secret if ast.literal_eval(marker.args[0]) in {c.id for c in HIDDEN} else public).update(lines)
+    return {line for line in secret - public if len(line) > 20}
+
+
+def solution_lines():
+    """Code lines only solution regions hold: not in any given code of solutions/, and not trivial (``else:``)."""
+    given = {line.strip() for path in ROOT.joinpath("solutions").glob("*.py")
+             for line in stubgen.make_stub(path.read_text()).splitlines()}
+    return {line for path in ROOT.joinpath("solutions").glob("*.py")
+            for line in solution_only_lines(path) if line not in given and len(line) >= 8}
+
+
+SOLUTION_LINES = solution_lines()
+HIDDEN_TEXT = {text for check in HIDDEN for text in (check.id, check.title, check.hint)} | hidden_function_lines()
+
+
+def readable(path):
+    """A file's text; for a notebook its cells' sources, unescaped, as well."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        text += "\n" + "\n".join(source_of(cell) for cell in json.loads(text)["cells"])
+    return text
+
+
+def leaks(folder):
+    """By file below ``folder``: the solution lines it holds as code, and any text of a hidden check."""
+    found = {}
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        text = readable(path)
+        code = {line.strip() for line in text.splitlines()}
+        hits = sorted((SOLUTION_LINES & code) | {secret for secret in HIDDEN_TEXT if secret in text})
+        if hits:
+            found[str(path.relative_to(folder))] = hits
+    return found
+
+
+def test_no_solution_and_no_hidden_check_reaches_the_handout_or_the_release(released):
+    assert leaks(released / "dist" / "student") == {}
+    assert leaks(released / "course" / "release") == {}
+    found = {hit for hits in leaks(released / "course" / "source").values() for hit in hits}
+    assert found & SOLUTION_LINES and {check.id for check in HIDDEN} <= found  # the scan finds what is there
+
+
+def test_the_handout_table_has_the_public_checks_and_only_a_count_of_the_hidden_ones(released):
+    table = (released / "dist" / "student" / "grader" / "table.py").read_text()
+    namespace = {}
+    exec(compile(table, "table.py", "exec"), namespace)
+    assert [check.id for check in namespace["CHECKS"]] == [check.id for check in PUBLIC]
+    assert namespace["HIDDEN_POINTS"] == sum(check.points for check in HIDDEN)
+    assert f"{len(HIDDEN)} hidden checks" in namespace["HIDDEN_NOTE"]
+    makefile = (released / "dist" / "student" / "Makefile").read_text()
+    assert "grader.release" not in makefile and "-m pytest" not in makefile and "grade:" in makefile
+
+
+def make_grade(folder, out):
+    """``make grade`` in a handout copy; the parsed results.json and the terminal output."""
+    run = subprocess.run(["make", "grade", f"OUT={out}", "DEVICE=cpu"], cwd=folder, capture_output=True,
+                         text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return json.loads((Path(out) / "results.json").read_text()), run.stdout
+
+
+def test_the_handout_grades_a_fresh_copy_stubs_zero_and_pasted_solutions_full(released, tmp_path):
+    copy = tmp_path / "handout"
+    shutil.copytree(released / "dist" / "student", copy)
+    results, output = make_grade(copy, tmp_path / "stubs")
+    assert {test["name"].split(" ")[0] for test in results["tests"]} == {check.id for check in PUBLIC}
+    assert results["score"] == 0 and results["max_score"] == sum(check.points for check in PUBLIC)
+    assert f"also runs {len(HIDDEN)} hidden checks" in output
+    for path in (ROOT / "solutions").glob("*.py"):
+        shutil.copy(path, copy / "exercises" / path.name)
+    results, _ = make_grade(copy, tmp_path / "solutions")
+    assert results["score"] == results["max_score"] == sum(check.points for check in PUBLIC), results["output"]
+
+
+def test_a_rerun_leaves_edited_and_foreign_files_alone_and_force_backs_them_up(tmp_path):
+    target, manifest = tmp_path / "student", tmp_path / "manifest.json"
+    release.sync(target, {"a.py": b"one\n", "b.py": b"two\n"}, manifest)
+    (target / "a.py").write_text("my work\n")
+    (target / "notes.txt").write_text("mine\n")
+    again = release.sync(target, {"a.py": b"one v2\n", "b.py": b"two v2\n", "notes.txt": b"generated\n"}, manifest)
+    assert sorted(p.name for p in again.kept) == ["a.py", "notes.txt"]
+    assert (target / "a.py").read_text() == "my work\n" and (target / "notes.txt").read_text() == "mine\n"
+    assert (target / "b.py").read_text() == "two v2\n"
+    forced = release.sync(target, {"a.py": b"one v2\n"}, manifest, force=True)
+    assert (target / "a.py").read_text() == "one v2\n" and not (target / "b.py").exists()
+    assert sorted(p.read_text() for p in forced.backups) == ["mine\n", "my work\n"]
+    assert all(target not in p.parents for p in forced.backups)
