@@ -45,7 +45,7 @@ for epoch in range(num_epochs):
         sgd([w, b], lr, batch_size)
     with torch.no_grad():
         print(f"epoch {epoch + 1}: mean loss {float(squared_loss(linreg(features, w, b), labels).mean()):.6f}")
-print("error in w:", (true_w - w.reshape(true_w.shape)).tolist(), "error in b:", float(true_b - b))
+print("error in w:", (true_w - w.detach().reshape(true_w.shape)).tolist(), "error in b:", true_b - b.item())
 ''',
     "softmax_regression": '''# Try it (d2l 3.6.7): train softmax regression on Fashion-MNIST with your functions. Not graded.
 # torch.optim.SGD stands in for the sgd of the linear regression notebook (train_ch3 takes either).

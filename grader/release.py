@@ -120,7 +120,8 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"Student handout: {args.student}/ ({len(student.written)} files written)")
-    print("\n".join(describe(student) + describe(synced)))
+    for line in describe(student) + describe(synced):
+        print(line)
     if student.kept or synced.kept:
         print("Not released: the files left alone above were edited. Move them away, or run "
               "`make release FORCE=1` (they are backed up first).", file=sys.stderr)
