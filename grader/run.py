@@ -128,8 +128,8 @@ def environment(device, threads, stubs, sandbox):
     limits = dict(LIMITS, **worker_limits(device))
     memory = f"{limits['memory_limit'] >> 30} GiB address space" if limits["memory_limit"] else "no memory limit (CUDA)"
     return {"python": platform.python_version(), "torch": torch.__version__, "device": device,
-            "student code": "separate worker processes, one per stub, clean environment",
-            "sandbox": f"{sandbox.kind}: {sandbox.reason}",
+            "student code": "separate worker processes, one per stub, clean environment, python -I",
+            **sandbox.protections(),
             "worker limits": f"{memory}, {limits['cpu_seconds']} s CPU, {limits['output_limit'] >> 20} MiB output, "
                              "256 open files, no core files",
             "threads per worker": str(threads), "stubs graded": ", ".join(stubs)}
