@@ -57,19 +57,24 @@ def descendants(root=None):
 
 
 def kill_descendants(spare=()):
-    """SIGKILL every descendant of this process outside the trees of ``spare``, and reap them."""
-    keep = set(spare).union(*(descendants(pid) for pid in spare))
-    for pid in set(descendants()) - keep:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+    """SIGKILL every descendant of this process outside the trees of ``spare``, and reap them all."""
+    for _attempt in range(500):
+        keep = set(spare).union(*(descendants(pid) for pid in spare))
+        left = set(descendants()) - keep
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                    break
+            except ChildProcessError:
                 break
-        except ChildProcessError:
-            break
+        if not left:
+            return
+        time.sleep(0.005)
 
 
 def clean_environment(home, threads):
