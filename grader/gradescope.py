@@ -64,6 +64,7 @@ def build(out):
                 _add(archive, name, BUNDLE / name, 0o755)
             for name, path in [*kit_files(), *data_files()]:
                 _add(archive, name, path, 0o644)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
