@@ -282,8 +282,8 @@ def _summary(records, path, seconds, jobs, interrupted):
             print(f"  {record.status}: {record.student}: {' '.join(record.note.split())[:150]}")
     print(f"Gradebook: {path}")
     if interrupted:
-        print(f"Interrupted: {len(interrupted)} submissions not graded yet; run the same command again to "
-              "resume (graded submissions are kept)", file=sys.stderr)
+        print(f"Interrupted before {len(interrupted)} submissions were graded in this run; run the same command "
+              "again to resume (finished gradings are kept)", file=sys.stderr)
 
 
 if __name__ == "__main__":
