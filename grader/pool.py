@@ -240,8 +240,8 @@ class ForkServer:
         for worker in list(self.workers):
             worker.kill()
         self._stop()
-        self.sandbox.release()
         kill_descendants(spare=ForkServer.live)
+        self.sandbox.release()
 
 
 def copy_modules(submission, target):

@@ -160,6 +160,7 @@ class ControlGroup:
         try:
             kind, places = _hierarchies()
             for controller, limits in places:
+                _remove_abandoned(controller)
                 directory = controller / name
                 directory.mkdir()
                 dirs.append(directory)
@@ -191,10 +192,21 @@ class ControlGroup:
                 _kill(pid)
             time.sleep(0.01)
         for directory in self.dirs:
-            try:
-                directory.rmdir()
-            except OSError:
-                pass
+            for _attempt in range(50):  # a killed process leaves its group a moment later
+                try:
+                    directory.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)
+
+
+def _remove_abandoned(parent):
+    """Remove the groups of gradings whose grader was killed before it could remove them."""
+    for directory in parent.glob("d2l-kit-*-*"):
+        if not Path("/proc", directory.name.split("-")[2]).exists():
+            ControlGroup("abandoned", [directory]).remove()
 
 
 def _hierarchies():
