@@ -47,6 +47,7 @@ def plan(config, work):
         ("convergence", lambda rep: python_command("-m", "bench.convergence", "--epochs", epochs, "--seed", rep),
          _json),
         ("grade_reference", grade(ROOT / "solutions"), None),
+        ("grade_unsandboxed", lambda rep: ["env", "D2L_KIT_SANDBOX=none", *grade(ROOT / "solutions")(rep)], None),
         ("grade_stubs", grade(ROOT / "exercises"), None),
     ]
     for count in sorted({1, jobs}):

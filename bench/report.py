@@ -59,6 +59,7 @@ def _rows(results):
             (f"grader convergence check, {epochs} epochs", "convergence", "accuracy"),
             ("  of which inside train_ch3 (worker)", ("convergence", "training_seconds"), None),
             ("make grade: reference solutions", "grade_reference", None),
+            ("  the same without the sandbox (D2L_KIT_SANDBOX=none)", "grade_unsandboxed", None),
             ("make grade: untouched stubs", "grade_stubs", None)]
     for jobs, name in _class_items(results):
         rows.append((f"grade-all: {size} correct submissions, {jobs} job{'s' * (jobs > 1)}", name, "per_minute"))
