@@ -34,8 +34,14 @@ DEVICE ?= auto
 ONLY ?=
 COURSE ?= course
 STUDENT ?= dist/student
+SUBMISSIONS ?=
+JOBS ?=
+TIMEOUT ?= 600
+QUICK ?=
+# grade-all writes to reports/class unless OUT is given on the command line.
+CLASS_OUT := $(if $(filter command line environment,$(origin OUT)),$(OUT),reports/class)
 
-.PHONY: help setup test data exercises check-exercises train grade release autograde clean
+.PHONY: help setup test data exercises check-exercises train grade grade-all gradescope bench release autograde clean
 
 help: ## list the targets
 	@echo "d2l linear neural networks kit: make TARGET"
@@ -74,6 +80,16 @@ train: $(STAMP) ## train softmax regression on Fashion-MNIST (PACKAGE=exercises 
 grade: $(STAMP) ## grade exercises/ (SUBMISSION=dir|notebook.ipynb OUT=dir SEED=n DEVICE=auto|cpu|cuda ONLY=stub,stub)
 	@$(PY) -m grader $(SUBMISSION) --out $(OUT) --seed $(SEED) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))
 
+grade-all: $(STAMP) ## grade a class: SUBMISSIONS=dir with one folder per student (JOBS=n TIMEOUT=s FORCE=1 OUT=dir)
+	@test -n "$(SUBMISSIONS)" || { echo "error: name the class's folder: make grade-all SUBMISSIONS=path/to/folder (one subfolder per student)" >&2; exit 2; }
+	@$(PY) -m grader.batch "$(SUBMISSIONS)" --out "$(CLASS_OUT)" --timeout $(TIMEOUT) --seed $(SEED) --device $(DEVICE) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+
+gradescope: $(STAMP) ## build dist/gradescope/autograder.zip for Gradescope
+	@$(PY) -m grader.gradescope build --out dist/gradescope
+
+bench: $(STAMP) ## measure the book's pipeline against the grader, grading times, class throughput, memory (QUICK=1: a smoke run)
+	@$(PY) -m bench $(if $(QUICK),--quick) $(if $(BENCH_OUT),--out $(BENCH_OUT))
+
 release: $(STAMP) ## build the handout dist/student/ and the nbgrader course course/ (FORCE=1 replaces edited files, with backups)
 	@$(PY) -m grader.release --student $(STUDENT) --course $(COURSE) $(if $(FORCE),--force)
 
@@ -81,4 +97,4 @@ autograde: $(STAMP) ## nbgrader autograde, feedback and export for course/submit
 	@$(PY) -m grader.autograde --course $(COURSE) $(if $(FORCE),--force)
 
 clean: ## remove the environment and generated reports (never exercises/ or solutions/)
-	rm -rf $(VENV) $(TOOLS) reports .pytest_cache
+	rm -rf $(VENV) $(TOOLS) reports dist bench/results.json .pytest_cache

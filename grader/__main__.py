@@ -27,6 +27,8 @@ def parse(argv):
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--only", default="", help="comma-separated stubs to grade, e.g. softmax,cross_entropy")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per worker")
+    parser.add_argument("--call-timeout", type=float, default=10.0,
+                        help="seconds each call of a student function may take (default 10; training has its own)")
     parser.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     return parser.parse_args(argv)
 
@@ -62,7 +64,7 @@ def _grade(args, out, started, modules):
         raise
     try:
         report = grade(folder, seed=args.seed, device=args.device, only=only, threads=args.threads,
-                       server=server, started=started)
+                       server=server, started=started, call_timeout=args.call_timeout)
     except GraderError as error:
         return _failed(args, out, str(error))
     except KeyboardInterrupt as stop:

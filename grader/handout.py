@@ -13,9 +13,11 @@ from .stubgen import expected_exercises
 from .table import CHECKS, STUBS
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTRUCTOR_ONLY = {"stubgen.py", "course.py", "nbhooks.py", "handout.py", "release.py", "autograde.py"}
-INSTRUCTOR_TARGETS = ("test", "exercises", "check-exercises", "release", "autograde")
-INSTRUCTOR_VARIABLES = ("PYTEST_ARGS", "FORCE", "COURSE", "STUDENT")
+INSTRUCTOR_ONLY = {"stubgen.py", "course.py", "nbhooks.py", "handout.py", "release.py", "autograde.py",
+                   "batch.py", "gradebook.py", "gradescope.py"}
+INSTRUCTOR_TARGETS = ("test", "exercises", "check-exercises", "release", "autograde", "grade-all", "gradescope", "bench")
+INSTRUCTOR_VARIABLES = ("PYTEST_ARGS", "FORCE", "COURSE", "STUDENT", "SUBMISSIONS", "JOBS", "TIMEOUT", "QUICK",
+                        "CLASS_OUT")
 COPIED = ("pyproject.toml", "uv.lock", ".gitignore")
 COVERAGE = {  # what the hidden checks of each stub cover, never how
     "synthetic_data": "the statistics of the generated data",
@@ -141,16 +143,19 @@ def student_makefile(source):
     """The kit's Makefile without the instructor's targets; ``make train`` trains the exercises."""
     out, skipping = [], False
     for line in source.splitlines(keepends=True):
-        target = re.match(r"^([a-z-]+):", line)
+        target, variable = re.match(r"^([a-z-]+):", line), re.match(r"^([A-Z_]+) *[:?]?=", line)
         if target:
             skipping = target.group(1) in INSTRUCTOR_TARGETS
         elif not line.startswith("\t"):
             skipping = False
         if line.startswith(".PHONY:"):
             line = " ".join(word for word in line.split() if word not in INSTRUCTOR_TARGETS) + "\n"
-        if not skipping and line.split(" ?=")[0] not in INSTRUCTOR_VARIABLES:
+        if variable and variable.group(1) in INSTRUCTOR_VARIABLES:
+            while out and out[-1].startswith("#"):   # the comment that explains the variable goes with it
+                out.pop()
+        elif not skipping:
             out.append(line)
-    text = "".join(out).replace("PACKAGE ?= solutions", "PACKAGE ?= exercises")
+    text = "".join(out).replace("PACKAGE ?= solutions", "PACKAGE ?= exercises").replace(" bench/results.json", "")
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

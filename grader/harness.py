@@ -31,17 +31,17 @@ class Called:
 class Client:
     """Runs one stub's functions in a worker, starting a fresh worker after a crash or a timeout."""
 
-    def __init__(self, stub, server, on_device=None):
+    def __init__(self, stub, server, on_device=None, call_timeout=DEFAULT_TIMEOUT):
         self.stub, self.server, self.worker, self.timed_out = stub, server, None, False
-        self.on_device = on_device or (lambda device: None)
+        self.on_device, self.call_timeout = on_device or (lambda device: None), call_timeout
 
     def call(self, function, *args, module=None, device="cpu", grad_args=(), grads=None, backward=None,
-             materialize=False, seed=0, timeout=DEFAULT_TIMEOUT, shown=None):
+             materialize=False, seed=0, timeout=None, shown=None):
         """Call ``module.function(*args)`` in the worker; ``shown`` is how the call reads in messages."""
         request = {"op": "call", "module": module or self.stub, "function": function, "args": list(args),
                    "device": device, "grad_args": list(grad_args), "seed": seed, "materialize": materialize,
                    "grads": {str(k): v for k, v in (grads or {}).items()}, "backward": backward}
-        answer = self.request(request, timeout, shown or f"{function}(...)", device)
+        answer = self.request(request, timeout or self.call_timeout, shown or f"{function}(...)", device)
         return Called(answer.get("value"), answer.get("args") or [])
 
     def request(self, request, timeout, shown, device="cpu"):

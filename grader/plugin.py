@@ -34,7 +34,7 @@ class Collector:
 
     def client(self, stub):
         if stub not in self.clients:
-            self.clients[stub] = Client(stub, self.run.server, self._record_device)
+            self.clients[stub] = Client(stub, self.run.server, self._record_device, self.run.call_timeout)
         return self.clients[stub]
 
     def _record_device(self, device):

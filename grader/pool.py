@@ -4,16 +4,20 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from .sandbox import Sandbox
+from .table import STUBS
+
 WORKER = Path(__file__).with_name("worker.py")
 RUNTIME = ("worker.py", "wire.py", "probes.py")   # all that a sandboxed worker can see of the grader
-ROOT = Path(__file__).resolve().parent.parent
 PR_SET_CHILD_SUBREAPER = 36
 LIMITS = {"output_limit": 64 << 20, "cpu_seconds": 600, "memory_limit": 8 << 30}
+MODULE_LIMIT = 1 << 20   # the largest stub module that is copied for grading
 
 
 class WorkerFailure(Exception):
@@ -53,19 +57,24 @@ def descendants(root=None):
 
 
 def kill_descendants(spare=()):
-    """SIGKILL every descendant of this process outside the trees of ``spare``, and reap them."""
-    keep = set(spare).union(*(descendants(pid) for pid in spare))
-    for pid in set(descendants()) - keep:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+    """SIGKILL every descendant of this process outside the trees of ``spare``, and reap them all."""
+    for _attempt in range(500):
+        keep = set(spare).union(*(descendants(pid) for pid in spare))
+        left = set(descendants()) - keep
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                    break
+            except ChildProcessError:
                 break
-        except ChildProcessError:
-            break
+        if not left:
+            return
+        time.sleep(0.005)
 
 
 def clean_environment(home, threads):
@@ -82,8 +91,8 @@ def clean_environment(home, threads):
 class Worker:
     """One forked worker serving one stub's checks over its own socket."""
 
-    def __init__(self, stub, channel, pid, log):
-        self.stub, self.channel, self.pid, self.log = stub, channel, pid, log
+    def __init__(self, stub, channel, pid, log, server):
+        self.stub, self.channel, self.pid, self.log, self.server = stub, channel, pid, log, server
 
     def request(self, message, timeout):
         """Send one request and wait at most ``timeout`` seconds for the answer."""
@@ -104,22 +113,29 @@ class Worker:
             raise WorkerFailure("died", f"the worker ended without answering ({error})", self.output()) from None
 
     def output(self, limit=600):
-        """The last characters the worker printed (student prints, crash messages)."""
+        """The last characters the worker printed (student prints, crash messages); never a link's target."""
         try:
-            with open(self.log, "rb") as handle:
-                handle.seek(max(0, os.path.getsize(self.log) - limit))
-                return handle.read().decode("utf-8", "replace")
+            descriptor = os.open(self.log, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return ""
+        with os.fdopen(descriptor, "rb") as handle:
+            size = os.fstat(descriptor)
+            if not stat.S_ISREG(size.st_mode):
+                return ""
+            handle.seek(max(0, size.st_size - limit))
+            return handle.read(limit).decode("utf-8", "replace")
 
     def kill(self):
-        """Kill the worker's whole process group."""
+        """Kill the worker's process group, then whatever it started that escaped the group."""
         for kill, target in ((os.killpg, self.pid), (os.kill, self.pid)):
             try:
                 kill(target, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         self.channel.close()
+        if self in self.server.workers:
+            self.server.workers.remove(self)
+            self.server.sweep()
 
 
 class ForkServer:
@@ -130,9 +146,11 @@ class ForkServer:
     def __init__(self, submission, scratch, threads=1, limits=None, hide=()):
         self.submission, self.scratch, self.threads = Path(submission).resolve(), Path(scratch), threads
         self.limits, self.hide = dict(LIMITS, **(limits or {})), [Path(p).resolve() for p in hide]
-        self.sandbox = Sandbox.choose()
-        self.workers, self.process = [], None
+        self.workers, self.process, self.server_pid = [], None, None
         become_subreaper()
+        self.sandbox = Sandbox.choose()
+        self.home = self.sandbox.prepare(self.scratch)
+        copy_modules(self.submission, self.scratch / "submission")
         self._launch()
 
     def _launch(self):
@@ -147,11 +165,11 @@ class ForkServer:
         command = [sys.executable, "-I", "-B", str(runtime / "worker.py"), str(theirs.fileno())]
         with open(self.scratch / "fork-server.log", "ab") as log:
             self.process = subprocess.Popen(
-                self.sandbox.wrap(command, self), pass_fds=(theirs.fileno(),),
+                self.sandbox.wrap(command, self.scratch, self.hide), pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env=clean_environment(self.scratch, self.threads), cwd=self.scratch)
+                env=clean_environment(self.home, self.threads), cwd=self.home)
         theirs.close()
-        self.control = ours
+        self.control, self.server_pid = ours, None
         ForkServer.live.add(self.process.pid)
 
     @classmethod
@@ -172,9 +190,9 @@ class ForkServer:
 
     def _spawn(self, stub, timeout):
         ours, theirs = socket.socketpair()
-        log = self.scratch / f"{stub}.log"
-        request = {"submission": str(self.submission), "stub": stub, "log": str(log), "threads": self.threads,
-                   **self.limits}
+        log = self.home / f"{stub}.log"
+        request = {"submission": str(self.scratch / "submission"), "stub": stub, "log": str(log),
+                   "threads": self.threads, **self.limits}
         try:
             self.control.settimeout(timeout)
             socket.send_fds(self.control, [json.dumps(request).encode()], [theirs.fileno()])
@@ -188,9 +206,25 @@ class ForkServer:
             raise RuntimeError(f"could not start a worker: {error}; see {self.scratch / 'fork-server.log'}") from None
         finally:
             theirs.close()
-        worker = Worker(stub, ours, self.sandbox.host_pid(json.loads(reply)["pid"], self.process.pid), log)
+        pid = json.loads(reply)["pid"]
+        worker = Worker(stub, ours, host_pid(pid, self.process.pid) if self.sandbox.bwrap else pid, log, self)
+        self.server_pid = self.server_pid or parent_of(worker.pid)
         self.workers.append(worker)
         return worker
+
+    def sweep(self):
+        """Kill every process of this submission that is neither the fork server's chain nor a live worker's."""
+        keep = set(ForkServer.live) | {self.server_pid} | set(ancestors(self.server_pid, self.process.pid))
+        for worker in self.workers:
+            keep |= {worker.pid, *descendants(worker.pid)}
+        members = self.sandbox.members()
+        if members is None:
+            members = set(descendants(self.process.pid)) | orphans()
+        for pid in members - keep:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def _stop(self):
         self.control.close()
@@ -202,65 +236,58 @@ class ForkServer:
         ForkServer.live.discard(self.process.pid)
 
     def close(self):
-        """Kill every worker, the fork server, and anything they left behind."""
-        for worker in self.workers:
+        """Kill every worker, the fork server, and anything they left behind; give the sandbox back."""
+        for worker in list(self.workers):
             worker.kill()
         self._stop()
         kill_descendants(spare=ForkServer.live)
+        self.sandbox.release()
 
 
-class Sandbox:
-    """How the fork server is confined: bubblewrap namespaces when available, else a plain process."""
+def copy_modules(submission, target):
+    """Copy the submission's stub modules, and nothing else, to where the workers import them from."""
+    target.mkdir(mode=0o755)
+    for name in STUBS:
+        try:
+            descriptor = os.open(submission / f"{name}.py", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue  # a missing module fails its own checks
+        with os.fdopen(descriptor, "rb") as source:
+            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                (target / f"{name}.py").write_bytes(source.read(MODULE_LIMIT + 1)[:MODULE_LIMIT])
+                (target / f"{name}.py").chmod(0o644)
 
-    def __init__(self, bwrap, reason):
-        self.bwrap, self.reason = bwrap, reason
 
-    @property
-    def kind(self):
-        return "bubblewrap" if self.bwrap else "none"
+def parent_of(pid):
+    """The parent PID of ``pid``, or None when it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
-    @classmethod
-    def choose(cls):
-        """bubblewrap if it is installed and can start a namespace here; D2L_KIT_SANDBOX=none turns it off."""
-        import shutil
-        if os.environ.get("D2L_KIT_SANDBOX") == "none":
-            return cls(None, "turned off with D2L_KIT_SANDBOX=none")
-        bwrap = shutil.which("bwrap")
-        if not bwrap:
-            return cls(None, "bubblewrap is not installed (apt-get install bubblewrap)")
-        probe = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "true"],
-                               capture_output=True, text=True, timeout=30)
-        if probe.returncode:
-            return cls(None, f"bubblewrap cannot start here: {probe.stderr.strip()[:200]}")
-        return cls(bwrap, "PID, network, IPC and mount namespaces; the grader, solutions and reports hidden")
 
-    def wrap(self, command, server):
-        """The command line that runs ``command`` inside the sandbox."""
-        if not self.bwrap:
-            return command
-        hidden = [ROOT, *server.hide]
-        args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        for path in hidden:
-            args += ["--tmpfs", str(path)]
-        for device in sorted(Path("/dev").glob("nvidia*")):
-            args += ["--dev-bind", str(device), str(device)]
-        visible = [(sys.prefix, "--ro-bind"), (server.submission, "--ro-bind"), (server.scratch, "--bind"),
-                   (server.scratch / "runtime", "--ro-bind")]
-        for path, how in visible:
-            args += [how, str(path), str(path)]
-        return args + ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-                       "--new-session", "--chdir", str(server.scratch), "--", *command]
+def ancestors(pid, top):
+    """The PIDs from ``pid``'s parent up to ``top`` (the processes that started it)."""
+    chain = []
+    while pid and pid != top and len(chain) < 64:
+        pid = parent_of(pid)
+        chain.append(pid)
+    return chain
 
-    def host_pid(self, pid, sandbox_pid):
-        """The host PID of a process that the sandboxed fork server knows as ``pid``."""
-        if not self.bwrap:
-            return pid
-        for candidate in descendants(sandbox_pid):
-            try:
-                status = Path(f"/proc/{candidate}/status").read_text()
-            except OSError:
-                continue
-            ids = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
-            if len(ids) > 1 and int(ids[-1]) == pid:
-                return candidate
-        raise RuntimeError(f"the sandboxed worker {pid} could not be found")
+
+def orphans():
+    """Children of this process that are not fork servers: re-parented leftovers of student code."""
+    return {pid for pid in descendants() if parent_of(pid) == os.getpid() and pid not in ForkServer.live}
+
+
+def host_pid(pid, sandbox_pid):
+    """The host PID of a process that the sandboxed fork server knows as ``pid``."""
+    for candidate in descendants(sandbox_pid):
+        try:
+            status = Path(f"/proc/{candidate}/status").read_text()
+        except OSError:
+            continue
+        ids = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+        if len(ids) > 1 and int(ids[-1]) == pid:
+            return candidate
+    raise RuntimeError(f"the sandboxed worker {pid} could not be found")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from .harness import DEFAULT_TIMEOUT
 from .plugin import Collector
 from .pool import LIMITS, ForkServer
 from .results import GradeReport
@@ -23,8 +24,8 @@ class GraderError(RuntimeError):
 class Grading:
     """What the checks of one run share: seed, device, the worker pool and the data."""
 
-    def __init__(self, server, seed, device):
-        self.server, self.seed, self.device = server, seed, device
+    def __init__(self, server, seed, device, call_timeout=DEFAULT_TIMEOUT):
+        self.server, self.seed, self.device, self.call_timeout = server, seed, device, call_timeout
         self.cuda = device == "cuda"
         self._data, self.data_problem = None, ""
         self.curves, self.memo = [], {}
@@ -69,12 +70,13 @@ def selected_stubs(only):
     return [name for name in STUBS if name in only]
 
 
-def start_server(submission, threads=1, device="auto"):
-    """Start the fork server of a submission early: its torch import overlaps the grader's own."""
+def start_server(submission, threads=1, device="auto", hide=()):
+    """Start the fork server of a submission early (its torch import overlaps the grader's own);
+    ``hide`` lists more folders student code must not see, such as the report folder."""
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise GraderError(f"submission folder {submission} does not exist")
-    return ForkServer.start(submission, threads, worker_limits(device))
+    return ForkServer.start(submission, threads, worker_limits(device), hide)
 
 
 def worker_limits(device):
@@ -82,19 +84,21 @@ def worker_limits(device):
     return {"memory_limit": 0} if device in ("auto", "cuda") and torch.cuda.is_available() else {}
 
 
-def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, started=None):
-    """Grade the folder ``submission`` and return the GradeReport; ``server`` may be started already."""
+def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, started=None, hide=(),
+          call_timeout=DEFAULT_TIMEOUT):
+    """Grade the folder ``submission`` and return the GradeReport; ``server`` may be started already;
+    ``call_timeout`` bounds each call of a student function (training has its own, longer bound)."""
     started = started or time.perf_counter()
     try:
         stubs, device = selected_stubs(only), resolve_device(device)
-        server = server or start_server(submission, threads, device)
+        server = server or start_server(submission, threads, device, hide)
     except BaseException:
         if server is not None:
             _shut_down(server)
         raise
     submission, scratch = server.submission, server.scratch
     try:
-        collector = Collector(Grading(server, seed, device), stubs)
+        collector = Collector(Grading(server, seed, device, call_timeout), stubs)
         status = _run_pytest(collector)
         if status == pytest.ExitCode.INTERRUPTED:
             raise KeyboardInterrupt("stopped")
@@ -128,8 +132,8 @@ def environment(device, threads, stubs, sandbox):
     limits = dict(LIMITS, **worker_limits(device))
     memory = f"{limits['memory_limit'] >> 30} GiB address space" if limits["memory_limit"] else "no memory limit (CUDA)"
     return {"python": platform.python_version(), "torch": torch.__version__, "device": device,
-            "student code": "separate worker processes, one per stub, clean environment",
-            "sandbox": f"{sandbox.kind}: {sandbox.reason}",
+            "student code": "separate worker processes, one per stub, clean environment, python -I",
+            **sandbox.protections(),
             "worker limits": f"{memory}, {limits['cpu_seconds']} s CPU, {limits['output_limit'] >> 20} MiB output, "
                              "256 open files, no core files",
             "threads per worker": str(threads), "stubs graded": ", ".join(stubs)}

@@ -84,7 +84,7 @@ def _confine(request):
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     for kind, value in _limits(request).items():
@@ -104,7 +104,15 @@ def _limits(request):
 
 
 def main(argv):
-    """Entry point of the fork server process."""
+    """Entry point of the fork server: ``worker.py CONTROL_FD [--uid N] [--nproc N]``."""
+    options = dict(zip(argv[2::2], argv[3::2]))
+    if "--uid" in options:  # inside bubblewrap, which kept only the rights to do this
+        uid = int(options["--uid"])
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    if "--nproc" in options:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(options["--nproc"]),) * 2)
     control = socket.socket(fileno=int(argv[1]))
     serve_forks(control)
 

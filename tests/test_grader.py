@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -126,43 +125,6 @@ def test_student_code_never_runs_in_the_grader_process(tmp_path):
     assert "submission" not in sys.modules and not any(name.startswith("submission.") for name in sys.modules)
 
 
-def test_a_hang_a_crash_a_syntax_error_and_a_missing_module_cost_only_their_own_checks(tmp_path):
-    folder = submission(tmp_path)
-    (folder / "softmax.py").write_text("def softmax(X):\n    while True:\n        pass\n")
-    (folder / "sgd.py").write_text("import os\nos._exit(3)\n")
-    (folder / "accuracy.py").write_text("def accuracy(y_hat, y):\n    return (\n")
-    (folder / "data_iter.py").unlink()
-    report = grade(folder, device="cpu", only=["softmax", "sgd", "accuracy", "data_iter", "squared_loss"])
-    found = verdicts(report)
-    for check_id, result in found.items():
-        broken = result.stub in ("softmax", "sgd", "accuracy", "data_iter")
-        assert (result.status == "failed") == broken, (check_id, result.detail)
-    assert "did not finish within" in found["softmax/value"].detail
-    assert "ended without answering" in found["sgd/update"].detail
-    assert "SyntaxError" in found["accuracy/count"].detail
-    assert "data_iter.py is missing" in found["data_iter/coverage"].detail
-
-
-HOSTILE_ACCURACY = {
-    "150000 empty tensors": "return [torch.zeros(0)] * 150_000",
-    "a 400-digit int": "return 10 ** 400",
-    "a list nested 500 deep": "value = []\n    for _ in range(500):\n        value = [value]\n    return value",
-    "a kill of the fork server": "os.kill(os.getppid(), signal.SIGKILL)",
-    "a memory bomb": "hoard = []\n    while True:\n        hoard.append(bytearray(1 << 28))",
-    "a flood of output": "while True:\n        print('x' * 100_000)",
-}
-
-
-@pytest.mark.parametrize("body", HOSTILE_ACCURACY.values(), ids=HOSTILE_ACCURACY.keys())
-def test_hostile_return_values_fail_their_own_checks_and_nothing_else(body, tmp_path):
-    folder = submission(tmp_path)
-    (folder / "accuracy.py").write_text(f"import os, signal\nimport torch\n\n\ndef accuracy(y_hat, y):\n    {body}\n")
-    report = grade(folder, device="cpu", only=["accuracy", "softmax"])
-    for check in report.checks:
-        assert (check.status == "failed") == (check.stub == "accuracy"), (check.id, check.detail)
-        assert "grader error" not in check.detail, (check.id, check.detail)
-
-
 def test_without_the_data_the_convergence_checks_say_so_and_earn_nothing(tmp_path, monkeypatch):
     import datasets
 
@@ -231,25 +193,3 @@ def test_stopping_the_grader_with_sigterm_leaves_no_process_and_no_scratch_folde
     grader.send_signal(signal.SIGTERM)
     assert grader.wait(timeout=60) != 0
     assert _processes_running("sleep 987") == [] and list(scratch.iterdir()) == []
-
-
-def test_sandboxed_student_code_sees_neither_the_grader_nor_the_network(tmp_path):
-    from grader.pool import Sandbox  # noqa: E402
-    sandbox = Sandbox.choose()
-    if not sandbox.bwrap:
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"no sandbox here: {sandbox.reason}")
-    folder, listener = submission(tmp_path), socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    probes = {"solutions": str(ROOT / "solutions" / "softmax.py"),
-              "checks": str(ROOT / "grader" / "checks" / "check_softmax.py")}
-    (folder / "accuracy.py").write_text(
-        "import os, socket\n\n\ndef accuracy(y_hat, y):\n"
-        f"    seen = [name for name, path in {probes!r}.items() if os.path.exists(path)]\n"
-        f"    try:\n        socket.create_connection(('127.0.0.1', {port}), timeout=2)\n        seen.append('network')\n"
-        "    except OSError:\n        seen.append('no-network')\n"
-        "    raise RuntimeError('saw ' + ','.join(seen))\n")
-    with listener:
-        report = grade(folder, device="cpu", only=["accuracy"])
-    detail = verdicts(report)["accuracy/count"].detail
-    assert "saw no-network" in detail, detail
-    assert "sandbox" in report.environment and report.environment["sandbox"].startswith("bubblewrap")

@@ -45,12 +45,13 @@ def _train(client, grading, key):
 def _train_side_by_side(stub, grading, keys):
     """Run independent trainings at once, each in a worker of its own, so they share the CPU cores."""
     clients = [Client(stub.stub, stub.server, stub.on_device) for _ in keys]
+    pool = ThreadPoolExecutor(len(keys))
     try:
-        with ThreadPoolExecutor(len(keys)) as pool:
-            results = list(pool.map(lambda pair: _train(pair[0], grading, pair[1]), zip(clients, keys)))
-    finally:
+        results = list(pool.map(lambda pair: _train(pair[0], grading, pair[1]), zip(clients, keys)))
+    finally:  # on a stop, killing the workers first ends the trainings the threads wait for
         for client in clients:
             client.close()
+        pool.shutdown()
     grading.memo.update(zip(keys, results))
 
 

@@ -1,0 +1,141 @@
+"""make grade-all: a class graded in parallel, one gradebook row per student, resumable, faults kept local."""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.run import grade
+from grader.table import STUBS
+
+ROOT = Path(__file__).resolve().parent.parent
+OVERFLOW = ("torch.exp(X - X.max(dim=1, keepdim=True).values)", "torch.exp(X)")
+HOSTILE_ACCURACY = ("import os, signal\n\n\ndef accuracy(y_hat, y):\n"
+                    "    os.kill(os.getppid(), signal.SIGKILL)\n    while True:\n        print('x' * 100_000)\n")
+
+
+def student(folder, source=ROOT / "solutions", edit=None):
+    """A student's folder: a copy of ``source``, with ``edit`` = (module, old, new) applied."""
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("__pycache__", "__main__.py"))
+    if edit:
+        module, old, new = edit
+        path = folder / f"{module}.py"
+        assert path.read_text().count(old) == 1
+        path.write_text(path.read_text().replace(old, new))
+    return folder
+
+
+def grade_all(submissions, out, *extra, wait=True):
+    command = [sys.executable, "-m", "grader.batch", str(submissions), "--out", str(out), "--device", "cpu",
+               "--no-progress", *map(str, extra)]
+    if not wait:
+        return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def gradebook(out):
+    with open(out / "gradebook.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def record_times(out):
+    return {path.parent.name: path.stat().st_mtime_ns for path in (out / "students").glob("*/record.json")}
+
+
+@pytest.mark.data
+def test_grade_all_gives_one_row_per_student_that_matches_single_grading_and_resumes(fashion_mnist, tmp_path):
+    class_ = tmp_path / "class"
+    student(class_ / "alice")
+    student(class_ / "bob", edit=("softmax", *OVERFLOW))
+    student(class_ / "carol", ROOT / "exercises")
+    student(class_ / "dave").joinpath("accuracy.py").write_text(HOSTILE_ACCURACY)
+    student(class_ / "erin" / "exercises")  # an unpacked archive: the modules one folder down
+    (class_ / "notes.txt").write_text("not a student")
+    out = tmp_path / "out"
+    run = grade_all(class_, out, "--jobs", 2)
+    assert run.returncode == 0, run.stderr
+    book = gradebook(out)
+    assert sorted(book) == ["alice", "bob", "carol", "dave", "erin"] and "notes.txt" in run.stderr
+    assert all(book[name]["status"] == "graded" for name in book), book
+    assert book["alice"]["total"] == book["erin"]["total"] == book["alice"]["max"] == "95"
+    assert book["carol"]["total"] == "0"
+    for name in ("bob", "dave"):
+        single = grade(class_ / name, device="cpu")
+        expected = {stub: sum(c.points for c in single.checks if c.stub == stub) for stub in STUBS}
+        assert {stub: float(book[name][stub]) for stub in STUBS} == expected, name
+        assert float(book[name]["total"]) == single.score < 95
+    assert float(book["dave"]["accuracy"]) == 0 and float(book["dave"]["softmax"]) == 16
+    for name in book:
+        results = json.loads((out / "students" / name / "results.json").read_text())
+        assert str(int(results["score"])) == book[name]["total"] and (out / "students" / name / "report.html").is_file()
+
+    before = record_times(out)
+    again = grade_all(class_, out)
+    assert again.returncode == 0 and "5 of 5 submissions are graded already" in again.stderr
+    assert record_times(out) == before and gradebook(out) == book
+
+    fixed = class_ / "bob" / "softmax.py"
+    fixed.write_text((ROOT / "solutions" / "softmax.py").read_text())
+    third = grade_all(class_, out)
+    assert third.returncode == 0 and "4 of 5 submissions are graded already" in third.stderr
+    after = record_times(out)
+    assert after["bob"] != before["bob"] and {k: v for k, v in after.items() if k != "bob"} == \
+        {k: v for k, v in before.items() if k != "bob"}
+    assert float(gradebook(out)["bob"]["softmax"]) == 16
+
+
+def test_a_submission_past_its_time_limit_is_stopped_and_the_others_are_graded(tmp_path):
+    class_ = tmp_path / "class"
+    student(class_ / "fast", ROOT / "exercises")
+    slow = student(class_ / "slow", ROOT / "exercises")
+    for module in slow.glob("*.py"):
+        module.write_text("import time\ntime.sleep(10 ** 6)\n")
+    out = tmp_path / "out"
+    run = grade_all(class_, out, "--jobs", 2, "--timeout", 20)
+    assert run.returncode == 0, run.stderr
+    book = gradebook(out)
+    assert book["slow"]["status"] == "timeout" and "time limit of 20 s" in book["slow"]["note"]
+    assert book["fast"]["status"] == "graded" and book["fast"]["max"] == "95"
+
+
+def test_an_interrupted_run_keeps_what_is_graded_and_resumes_without_regrading_it(tmp_path):
+    class_ = tmp_path / "class"
+    for name in ("s1", "s2", "s3"):
+        student(class_ / name, ROOT / "exercises")
+    out = tmp_path / "out"
+    batch = grade_all(class_, out, "--jobs", 1, wait=False)
+    deadline = time.monotonic() + 300
+    while not record_times(out) and time.monotonic() < deadline and batch.poll() is None:
+        time.sleep(0.2)
+    batch.send_signal(signal.SIGTERM)
+    _, stderr = batch.communicate(timeout=120)
+    assert batch.returncode == 130 and "run the same command again to resume" in " ".join(stderr.split())
+    done = record_times(out)
+    book = gradebook(out)
+    assert done and sorted(book) == ["s1", "s2", "s3"]
+    assert {name for name, row in book.items() if row["status"] == "graded"} == set(done)
+    assert all(book[name]["status"] == "pending" for name in book if name not in done)
+    resumed = grade_all(class_, out)
+    assert resumed.returncode == 0 and f"{len(done)} of 3 submissions are graded already" in resumed.stderr
+    assert {name: record_times(out)[name] for name in done} == done
+    assert all(row["status"] == "graded" for row in gradebook(out).values())
+    assert not (out / ".work").exists()
+
+
+@pytest.mark.parametrize("make_args, says", [
+    ([], "name the class's folder"),
+    (["SUBMISSIONS=no-such-folder"], "does not exist"),
+    (["SUBMISSIONS={empty}"], "no student folders"),
+])
+def test_a_missing_or_empty_class_folder_is_a_clear_error(make_args, says, tmp_path):
+    (tmp_path / "empty").mkdir()
+    args = [arg.format(empty=tmp_path / "empty") for arg in make_args]
+    run = subprocess.run(["make", "-s", "grade-all", *args, f"OUT={tmp_path / 'out'}"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, env=dict(os.environ, MAKEFLAGS=""))
+    assert run.returncode != 0 and says in run.stderr and "Traceback" not in run.stderr
