@@ -8,17 +8,16 @@ layer is used where this machine allows it, and ``protections()`` tells the repo
 import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from .cgroups import GROUP_MEMORY, PROCESS_LIMIT, ControlGroup, kill
+
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = Path(__file__).with_name("launch.py")
 SANDBOX_UIDS = range(64200, 64328)   # one per concurrent grading, so one cannot starve another
-PROCESS_LIMIT = 256                  # processes and threads of one grading
-GROUP_MEMORY = 8 << 30               # resident memory of one grading, all processes together
 TMPFS_SIZE = 64 << 20                # each empty folder that masks a host folder
 
 
@@ -144,89 +143,9 @@ class Sandbox:
                 "sandbox notes": "; ".join(self.notes) or "none"}
 
 
-class ControlGroup:
-    """A control group (v1 or v2) holding every process of one grading."""
-
-    made = 0
-
-    def __init__(self, kind, dirs):
-        self.kind, self.dirs = kind, dirs
-
-    @classmethod
-    def create(cls, notes):
-        """A new group with process and memory caps, or None (with a note) where that is not allowed."""
-        cls.made += 1
-        name, dirs = f"d2l-kit-{os.getpid()}-{cls.made}", []
-        try:
-            kind, places = _hierarchies()
-            for controller, limits in places:
-                _remove_abandoned(controller)
-                directory = controller / name
-                directory.mkdir()
-                dirs.append(directory)
-                for file, value in limits.items():
-                    (directory / file).write_text(str(value))
-            return cls(kind, dirs)
-        except (OSError, LookupError) as error:
-            for directory in dirs:
-                directory.rmdir()
-            notes.append(f"no control group: {error}")
-            return None
-
-    def procs_files(self):
-        return [str(directory / "cgroup.procs") for directory in self.dirs]
-
-    def pids(self):
-        try:
-            return {int(pid) for pid in (self.dirs[0] / "cgroup.procs").read_text().split()}
-        except OSError:
-            return set()
-
-    def remove(self):
-        """Kill every member until none is left, then remove the group's folders."""
-        for _attempt in range(100):
-            pids = self.pids()
-            if not pids:
-                break
-            for pid in pids:
-                _kill(pid)
-            time.sleep(0.01)
-        for directory in self.dirs:
-            for _attempt in range(50):  # a killed process leaves its group a moment later
-                try:
-                    directory.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)
-
-
-def _remove_abandoned(parent):
-    """Remove the groups of gradings whose grader was killed before it could remove them."""
-    for directory in parent.glob("d2l-kit-*-*"):
-        if not Path("/proc", directory.name.split("-")[2]).exists():
-            ControlGroup("abandoned", [directory]).remove()
-
-
-def _hierarchies():
-    """Where to make groups: (kind, [(folder, limits)]) for this process's own pids and memory groups."""
-    own = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
-    mounts = Path("/sys/fs/cgroup")
-    if "pids" in own and "memory" in own:
-        return "cgroup v1", [(mounts / "pids" / own["pids"].lstrip("/"), {"pids.max": PROCESS_LIMIT}),
-                             (mounts / "memory" / own["memory"].lstrip("/"), {"memory.limit_in_bytes": GROUP_MEMORY})]
-    if "" in own:
-        base = mounts / own[""].lstrip("/")
-        if {"pids", "memory"} <= set((base / "cgroup.subtree_control").read_text().split()):
-            return "cgroup v2", [(base, {"pids.max": PROCESS_LIMIT, "memory.max": GROUP_MEMORY})]
-    raise LookupError("no writable pids and memory controllers")
-
-
-def _launcher(groups=(), uid=None, nproc=None, opens=()):
+def _launcher(groups=(), uid=None, nproc=None):
     """The launch.py prefix that applies the layers outside bubblewrap (empty when none applies)."""
     options = [arg for path in groups for arg in ("--group", path)]
-    options += [arg for path in opens for arg in ("--open", path)]
     options += ["--uid", str(uid)] if uid is not None else []
     options += ["--nproc", str(nproc)] if nproc else []
     return [sys.executable, "-I", "-B", str(LAUNCH), *options, "--"] if options else []
@@ -282,7 +201,7 @@ def _kill_user(uid):
         if not pids:
             return
         for pid in pids:
-            _kill(int(pid))
+            kill(int(pid))
         time.sleep(0.01)
 
 
@@ -291,13 +210,6 @@ def _owner(entry):
         return entry.stat().st_uid
     except OSError:
         return None
-
-
-def _kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _closed_ancestor(path):
