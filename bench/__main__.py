@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from grader import child
+
 from .measure import MEMORY_NOTE, measure, python_command, scratch_folder
 from .report import targets, to_table
 
@@ -33,19 +35,21 @@ def parse(argv):
 
 
 def cores():
-    from grader.batch import cores as count
+    from grader.classroom.batch import cores as count
     return count()
 
 
 def plan(config, work):
     """Every measurement as (name, command maker, parser of its output); the maker takes the repetition."""
     epochs, jobs = config["epochs"], cores()
-    grade = lambda folder: lambda rep: python_command("-m", "grader", folder, "--out", work / "report", "--seed", rep)
+
+    def grade(folder):
+        return lambda rep: child.command(folder, work / "report", seed=rep)
+
     items = [
         ("startup", lambda rep: python_command("-c", "import torch"), None),
         ("book", lambda rep: python_command("-m", "bench.book", "--epochs", epochs, "--seed", rep), _json),
-        ("convergence", lambda rep: python_command("-m", "bench.convergence", "--epochs", epochs, "--seed", rep),
-         _json),
+        ("convergence", lambda rep: python_command("-m", "bench.convergence", "--seed", rep), _json),
         ("grade_reference", grade(ROOT / "solutions"), None),
         ("grade_unsandboxed", lambda rep: ["env", "D2L_KIT_SANDBOX=none", *grade(ROOT / "solutions")(rep)], None),
         ("grade_stubs", grade(ROOT / "exercises"), None),
@@ -56,7 +60,7 @@ def plan(config, work):
 
 
 def _class_command(work, jobs):
-    return lambda rep: python_command("-m", "grader.batch", work / "class", "--out", work / f"class-{jobs}",
+    return lambda rep: python_command("-m", "grader.classroom.batch", work / "class", "--out", work / f"class-{jobs}",
                                       "--jobs", jobs, "--force", "--no-progress")
 
 
@@ -120,7 +124,10 @@ def main(argv=None):
     config["reps"] = args.reps or config["reps"]
     class_size = args.class_size or (cores() if args.quick else max(4, 2 * cores()))
     work = scratch_folder("d2l-bench-")
-    log = lambda text: print(f"bench: {text}", file=sys.stderr, flush=True)
+
+    def log(text):
+        print(f"bench: {text}", file=sys.stderr, flush=True)
+
     try:
         results = {"mode": "quick" if args.quick else "full", "config": config, "class_size": class_size,
                    "machine": machine(), "memory": MEMORY_NOTE}

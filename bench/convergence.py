@@ -1,45 +1,30 @@
 """The grader's convergence check alone (train_ch3/convergence-scratch) on the reference solutions.
 
-Starts a fork server on solutions/ as a grading does, has a worker train the scratch softmax regression
-on the grader's in-memory Fashion-MNIST, and measures the test accuracy from the parameter snapshots.
-Prints one JSON line: the final test accuracy and the seconds the worker spent in train_ch3.
+Grades solutions/ with only that check, as ``python -m grader --only train_ch3/convergence-scratch``
+would (the grader's own fork server, sandbox and in-memory Fashion-MNIST), and prints one JSON line:
+the final test accuracy the grader measured and the seconds the worker spent in train_ch3.
 """
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CHECK = "train_ch3/convergence-scratch"
 
 
 def main(argv=None):
-    """Run the check like a grading does (the fork server starts before the heavy imports)."""
+    """Run the check like a grading does and report what it measured."""
     parser = argparse.ArgumentParser(prog="python -m bench.convergence", description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    from grader.pool import ForkServer
-    server = ForkServer.start(ROOT / "solutions", 1, {})
-    try:
-        return _check(server, args)
-    finally:
-        server.close()
-        shutil.rmtree(server.scratch, ignore_errors=True)
-
-
-def _check(server, args):
-    import grader.checks.check_train_ch3 as checks
-    from grader.harness import Client
-    from grader.run import Grading
-    checks.EPOCHS = args.epochs
-    grading, client, key = Grading(server, args.seed, "cpu"), Client("train_ch3", server), ("scratch", "cpu", False)
-    try:
-        grading.memo[key] = checks._train(client, grading, key)
-        checks.converged(client, grading, "scratch")
-    finally:
-        client.close()
-    print(json.dumps({"accuracy": grading.curves[-1].test_acc[-1], "training_seconds": grading.memo[key]["seconds"]}))
+    from grader.run import Options, grade
+    report = grade(ROOT / "solutions", Options(seed=args.seed, device="cpu", only=(CHECK,)))
+    [result], [curve] = report.checks, [curve for curve in report.curves if curve.label == "scratch"]
+    if result.status != "passed":
+        print(f"{CHECK} did not pass on the reference solutions: {result.detail}", file=sys.stderr)
+        return 1
+    print(json.dumps({"accuracy": curve.test_acc[-1], "training_seconds": curve.seconds}))
     return 0
 
 

@@ -1,6 +1,5 @@
 """One measured command: its wall time, its output, and the peak memory of its whole process tree."""
 import os
-import signal
 import subprocess
 import tempfile
 import threading
@@ -8,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.pool import descendants
+from grader.sandbox.procs import descendants, send_group
 
 SAMPLE_SECONDS = 0.1
 MiB = 1 << 20
@@ -66,7 +65,7 @@ def measure(command, cwd, timeout=900, env=None):
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                    start_new_session=True)
-        sampler, timer = Sampler(process.pid), threading.Timer(timeout, _kill_group, (process.pid,))
+        sampler, timer = Sampler(process.pid), threading.Timer(timeout, send_group, (process.pid,))
         sampler.start()
         timer.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -80,13 +79,6 @@ def measure(command, cwd, timeout=900, env=None):
         shown = " ".join(str(part) for part in command)
         raise MeasureError(f"`{shown}` exited with status {process.returncode}:\n{(stdout + stderr)[-2000:]}")
     return Run(round(seconds, 3), round(sampler.peak / MiB, 1), round(usage.ru_maxrss * 1024 / MiB, 1), stdout)
-
-
-def _kill_group(pid):
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _read(handle):

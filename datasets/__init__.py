@@ -1,7 +1,6 @@
 """Fashion-MNIST for the d2l linear networks chapter (3.5): locate, verify, cache and load it."""
 
 from .fashion_mnist import (
-    EnvironmentMismatch,
     TensorBatches,
     fashion_mnist_tensors,
     fashion_mnist_uint8,
@@ -12,6 +11,7 @@ from .fashion_mnist import (
     show_images,
 )
 from .routes import DatasetUnavailable, cache_dir, locate_fashion_mnist
+from .vision import EnvironmentMismatch
 
 __all__ = [
     "DatasetUnavailable",

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from . import routes
-from .fashion_mnist import EnvironmentMismatch, _torchvision
+from .vision import EnvironmentMismatch, torchvision
 
 
 def main(argv=None) -> int:
@@ -16,7 +16,7 @@ def main(argv=None) -> int:
                         help="only report where the data is; never download or install")
     args = parser.parse_args(argv)
     try:
-        _torchvision()  # a mismatched torch/torchvision pair is reported before anything else
+        torchvision()  # a mismatched torch/torchvision pair is reported before anything else
         if args.check:
             found = routes.lookup(allow_download=False, allow_install=False, install_files=False)
         else:

@@ -7,44 +7,14 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from importlib import metadata
 
 import torch
 
+from .routes import locate_fashion_mnist
+from .vision import torchvision
+
 TEXT_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat",
                "sandal", "shirt", "sneaker", "bag", "ankle boot")
-
-
-class EnvironmentMismatch(ImportError):
-    """torchvision cannot be imported against the installed torch (d2l 3.5 needs both)."""
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "(not installed)"
-
-
-def _torchvision():
-    """Import torchvision, turning a torch/torchvision mismatch into EnvironmentMismatch (d2l 3.5)."""
-    try:
-        import torchvision
-        import torchvision.datasets
-        import torchvision.datasets.utils
-        import torchvision.transforms
-    except Exception as exc:
-        raise EnvironmentMismatch(
-            f"torchvision {_version('torchvision')} cannot load against torch {torch.__version__} "
-            f"(they must be a matched pair; the import failed with: {exc}), so rebuild the "
-            f"environment from the lock with `rm -rf .venv && make test`.") from exc
-    return torchvision
-
-
-def _root():
-    from .routes import locate_fashion_mnist
-
-    return locate_fashion_mnist()
 
 
 def get_dataloader_workers() -> int:
@@ -54,12 +24,12 @@ def get_dataloader_workers() -> int:
 
 def load_data_fashion_mnist(batch_size, resize=None):
     """Download the Fashion-MNIST dataset and then load it into memory (d2l 3.5)."""
-    tv = _torchvision()
+    tv = torchvision()
     trans = [tv.transforms.ToTensor()]
     if resize:
         trans.insert(0, tv.transforms.Resize(resize))
     trans = tv.transforms.Compose(trans)
-    root = _root()
+    root = locate_fashion_mnist()
     mnist_train = tv.datasets.FashionMNIST(root=root, train=True, transform=trans, download=False)
     mnist_test = tv.datasets.FashionMNIST(root=root, train=False, transform=trans, download=False)
     return (torch.utils.data.DataLoader(mnist_train, batch_size, shuffle=True,
@@ -71,7 +41,7 @@ def load_data_fashion_mnist(batch_size, resize=None):
 @functools.lru_cache(maxsize=4)
 def _decoded(root: str):
     """Parse the IDX files once per root; uint8 images (N, 28, 28) and int64 labels."""
-    FashionMNIST = _torchvision().datasets.FashionMNIST
+    FashionMNIST = torchvision().datasets.FashionMNIST
     train = FashionMNIST(root=root, train=True, download=False)
     test = FashionMNIST(root=root, train=False, download=False)
     return train.data, train.targets, test.data, test.targets
@@ -83,7 +53,7 @@ def fashion_mnist_uint8():
     The IDX files are parsed by torchvision once; the tensors are then kept beside them in the
     cache, so later runs (every grading run) load them without importing torchvision.
     """
-    root = Path(_root())
+    root = Path(locate_fashion_mnist())
     cached = root / "FashionMNIST" / "processed" / "tensors-v1.pt"
     if cached.is_file():
         try:

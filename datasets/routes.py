@@ -10,11 +10,11 @@ import subprocess
 import tempfile
 import urllib.request
 import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
-from .fashion_mnist import _torchvision
+from .vision import torchvision
 
 # MD5 of the official decompressed IDX files; redistributors recompress the .gz archives.
 RAW_MD5 = {
@@ -37,7 +37,7 @@ SYSTEM_ROUTE = "system package"
 DOWNLOAD_ROUTE = "download"
 APT_ROUTE = "apt-get install"
 
-_RECORD: dict[str, "Found"] = {}
+_RECORD: dict[str, Found] = {}
 
 
 class DatasetUnavailable(RuntimeError):
@@ -61,7 +61,7 @@ class Found:
 
 def official_archive_md5s() -> dict[str, str]:
     """Return the official .gz MD5s from torchvision's FashionMNIST.resources (d2l 3.5)."""
-    return dict(_torchvision().datasets.FashionMNIST.resources)
+    return dict(torchvision().datasets.FashionMNIST.resources)
 
 
 def cache_dir() -> Path:
@@ -88,7 +88,7 @@ def _md5(path: Path) -> str:
 def stage_gz(gz: Path, staging: Path, raw_md5: str, archive_md5: str | None) -> Path:
     """Decompress a verified .gz into staging; raise _Rejected naming the file if it is bad (d2l 3.5)."""
     archive_ok = archive_md5 is not None and _md5(gz) == archive_md5
-    extract = _torchvision().datasets.utils.extract_archive
+    extract = torchvision().datasets.utils.extract_archive
     try:
         out = Path(extract(gz, staging))
     except (OSError, EOFError, zlib.error) as exc:
@@ -275,7 +275,7 @@ def _plan(cache, env_dir, system_dir, mirrors, tables, allow_download, allow_ins
     if not allow_download:
         yield DOWNLOAD_ROUTE, "", "downloads disabled"
     if mirrors is None and allow_download:
-        mirrors = MIRRORS if MIRRORS is not None else _torchvision().datasets.FashionMNIST.mirrors
+        mirrors = MIRRORS if MIRRORS is not None else torchvision().datasets.FashionMNIST.mirrors
     for mirror in list(mirrors) if allow_download else []:
         yield DOWNLOAD_ROUTE, mirror, lambda st, m=mirror: download(m, st, *tables, timeout)
     skip = "installs disabled" if not allow_install else apt_skip_reason()

@@ -11,8 +11,8 @@ import time
 import traceback
 from pathlib import Path
 
-from . import table
-from .notebook import NotebookError, as_modules, write_verdicts
+from . import run, table
+from .notebook import NotebookError, as_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def parse(argv):
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "latest", help="report folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs (printed in the report)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--only", default="", help="comma-separated stubs to grade, e.g. softmax,cross_entropy")
+    parser.add_argument("--only", default="", help="comma-separated stubs or check ids, e.g. softmax,sgd/update")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per worker")
     parser.add_argument("--call-timeout", type=float, default=10.0,
                         help="seconds each call of a student function may take (default 10; training has its own)")
@@ -34,7 +34,7 @@ def parse(argv):
 
 
 def main(argv=None):
-    """Grade, write every report format, print the summary; 0 when grading completed."""
+    """Grade, write every report format, print the summary; 0 when grading completed, 2 when it could not."""
     started, args = time.perf_counter(), parse(argv)
     for stop in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop, _stopped)
@@ -44,42 +44,48 @@ def main(argv=None):
         return 2
     try:
         with as_modules(args.submission) as modules:
-            return _grade(args, out, started, modules)
-    except NotebookError as error:
+            folder, options = _plan(args, out, modules)
+            return _grade(args, out, started, folder, options, modules is not None)
+    except (NotebookError, run.GraderError) as error:
         return _failed(args, out, str(error))
 
 
-def _grade(args, out, started, modules):
-    """Grade a folder of modules, or the modules extracted from notebooks (``modules``)."""
+def _plan(args, out, modules):
+    """The folder to grade and the grading's options; a notebook's own stubs unless --only narrows them."""
     asked = [name.strip() for name in args.only.split(",") if name.strip()]
-    folder, only = (args.submission, asked) if modules is None else (
-        modules[0], [stub for stub in modules[1] if not asked or stub in asked] or asked)
-    server = _start_early(folder, args)
+    if modules is not None:
+        folder, stubs = modules
+        asked = [name for name in stubs if not asked or name in asked] or asked
+    else:
+        folder = args.submission
+    return folder, run.Options(seed=args.seed, device=args.device, only=tuple(asked), threads=args.threads,
+                               call_timeout=args.call_timeout, hide=(out,))
+
+
+def _grade(args, out, started, folder, options, from_notebooks):
+    """Start the fork server before the grader's own heavy imports, so both overlap; then grade and report."""
+    server = run.start(folder, options)
     try:
         from .report import to_terminal, write_all
-        from .run import GraderError, grade
     except BaseException:
-        if server is not None:
-            server.close()
+        run.shut_down(server)
         raise
     try:
-        report = grade(folder, seed=args.seed, device=args.device, only=only, threads=args.threads,
-                       server=server, started=started, call_timeout=args.call_timeout)
-    except GraderError as error:
+        report = run.grade(folder, options, server=server, started=started)
+    except run.GraderError as error:
         return _failed(args, out, str(error))
     except KeyboardInterrupt as stop:
         return _failed(args, out, f"grading was interrupted ({stop or 'Ctrl-C'}) before it finished")
     except Exception:
         return _failed(args, out, "the grader crashed:\n" + traceback.format_exc(limit=8))
-    if modules is not None:
+    if from_notebooks:
         report = dataclasses.replace(report, submission=str(args.submission))
     write_all(report, out)
-    write_verdicts(report, out)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print(to_terminal(report, color=color))
-    if getattr(table, "HIDDEN_NOTE", ""):
-        print(table.HIDDEN_NOTE)
-    print(f"Report: {out / 'report.html'}  (also report.md, results.json, junit.xml)")
+    if table.DATA.get("hidden"):
+        print(table.hidden_summary())
+    print(f"Report: {out / 'report.html'}  (also report.md, results.json, verdicts.json, junit.xml)")
     return 0
 
 
@@ -88,28 +94,13 @@ def _stopped(number, _frame):
     raise KeyboardInterrupt(f"stopped by signal {signal.Signals(number).name}")
 
 
-def _start_early(folder, args):
-    """Start the worker's fork server before the grader's own heavy imports, so both overlap."""
-    if not Path(folder).is_dir():
-        return None
-    from .pool import ForkServer
-    limits = {"memory_limit": 0} if args.device == "cuda" or (args.device == "auto" and _cuda_device_files()) else {}
-    return ForkServer.start(folder, args.threads, limits, hide=[args.out])
-
-
-def _cuda_device_files():
-    """Whether an NVIDIA GPU may be present, without importing torch (which would delay start-up)."""
-    return Path("/dev/nvidiactl").exists()
-
-
 def _failed(args, out, message):
-    """The grader could not run: still write a results file that says why, and exit non-zero."""
+    """The grader could not run: still write the results files that say why, and exit non-zero."""
     from .report import write_all
     from .results import GradeReport
     report = GradeReport(submission=str(args.submission), seed=args.seed, device=args.device, checks=(),
                          seconds=0.0, error=message)
     write_all(report, out)
-    write_verdicts(report, out)
     print(f"autograder failed: {message}", file=sys.stderr)
     print(f"Report: {out / 'results.json'}", file=sys.stderr)
     return 2

@@ -9,12 +9,13 @@ stderr: nbgrader scores any stderr output of a test cell as a failure.
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from . import child
+from .results import Status
+
 VERDICTS_ENV = "D2L_KIT_VERDICTS"
-KIT = Path(__file__).resolve().parent.parent
 GRADING_TIMEOUT = 900
 
 
@@ -38,10 +39,10 @@ class Checks:
             problem = self.verdicts.get("error") or "the grader reported nothing for it"
             raise CheckFailed(f"✗ {check_id}: no verdict ({problem})")
         name = f"a hidden check of {check_id.split('/')[0]}" if found.get("hidden") else check_id
-        if found["status"] == "passed":
+        if found["status"] == Status.PASSED:
             print(f"✓ {name}: passed, {_points(found['points'])} points")
             return
-        if found["status"] == "not run":
+        if found["status"] == Status.NOT_RUN:
             raise CheckFailed(f"– {name}: not run on this machine, so this cell earns nothing.\n{found['detail']}")
         lines = [f"✗ {name}: failed", f"Hint: {found['hint']}"]
         raise CheckFailed("\n".join(lines + ([found["detail"]] if found.get("detail") else [])))
@@ -61,9 +62,7 @@ class Checks:
         notebook = Path.cwd() / f"{self.notebook}.ipynb"
         out = Path(tempfile.mkdtemp(prefix="d2l-cells-"))
         try:
-            subprocess.run([sys.executable, "-m", "grader", str(notebook), "--out", str(out), "--color", "never"],
-                           cwd=KIT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=GRADING_TIMEOUT, check=False)
+            child.run(notebook, out, timeout=GRADING_TIMEOUT)
         except (OSError, subprocess.TimeoutExpired):
             pass
         return out / "verdicts.json"

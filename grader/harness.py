@@ -6,12 +6,13 @@ itself, and fails with a message that names the input, what came back and what w
 import math
 from dataclasses import dataclass
 
+import pytest
 import torch
 
-from . import wire
-from .pool import WorkerFailure
+from .sandbox.pool import WorkerFailure
+from .sandbox.runtime import wire
+from .table import BY_ID
 
-DEFAULT_TIMEOUT = 10.0
 AFTER_A_TIMEOUT = 2.0  # once a stub has hung, its remaining checks get this long
 IMPORT_TIMEOUT = 30.0
 
@@ -31,9 +32,9 @@ class Called:
 class Client:
     """Runs one stub's functions in a worker, starting a fresh worker after a crash or a timeout."""
 
-    def __init__(self, stub, server, on_device=None, call_timeout=DEFAULT_TIMEOUT):
+    def __init__(self, stub, server, on_device, call_timeout):
         self.stub, self.server, self.worker, self.timed_out = stub, server, None, False
-        self.on_device, self.call_timeout = on_device or (lambda device: None), call_timeout
+        self.on_device, self.call_timeout = on_device, call_timeout
 
     def call(self, function, *args, module=None, device="cpu", grad_args=(), grads=None, backward=None,
              materialize=False, seed=0, timeout=None, shown=None):
@@ -147,12 +148,14 @@ def expect_close(value, expected, shown, rtol=1e-4, atol=1e-6):
         raise CheckFailed(f"{shown} returned {describe(value)}: a tensor without values; expected {show(expected)}.")
     got = value.detach().double()
     if expected.is_floating_point() and not torch.isfinite(got).all() and torch.isfinite(expected).all():
-        raise CheckFailed(f"{shown} returned {describe(value)}: {show(value)}; expected finite values {show(expected)}.")
+        raise CheckFailed(f"{shown} returned {describe(value)}: {show(value)}; "
+                          f"expected finite values {show(expected)}.")
     if not torch.allclose(got, expected.double(), rtol=rtol, atol=atol):
         worst = int((got - expected.double()).abs().reshape(-1).argmax())
         raise CheckFailed(f"{shown} returned {show(value)}; expected {show(expected)} "
                           f"(largest difference at flat index {worst}: {got.reshape(-1)[worst].item():.6g} "
-                          f"instead of {expected.double().reshape(-1)[worst].item():.6g}; rtol={rtol:g}, atol={atol:g}).")
+                          f"instead of {expected.double().reshape(-1)[worst].item():.6g}; "
+                          f"rtol={rtol:g}, atol={atol:g}).")
     return value
 
 
@@ -171,10 +174,8 @@ def expect_number(value, expected, shown, tol=1e-6):
 
 def check(check_id):
     """Mark a test function as the check ``check_id`` of the table (one test per check)."""
-    from .table import BY_ID
     if check_id not in BY_ID:
         raise KeyError(f"{check_id} is not in the check table")
-    import pytest
     return pytest.mark.check(check_id)
 
 

@@ -11,10 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import NOT_RUN
 from .table import CHECKS, STUBS
-
-VERDICTS = "verdicts.json"
 
 
 @dataclass(frozen=True)
@@ -142,24 +139,3 @@ def as_modules(path):
         yield folder, stubs
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def to_verdicts(report):
-    """What a notebook's test cells may show, as a dict: per check its status, points and hint.
-
-    A failed hidden check's detail (the inputs that exposed a bug) stays out: the hint says what to fix.
-    """
-    checks = {}
-    for check in report.checks:
-        shown = not check.hidden or check.status == NOT_RUN
-        checks[check.id] = {"status": check.status, "points": check.points, "max_points": check.max_points,
-                            "hidden": check.hidden, "hint": check.hint, "detail": check.detail if shown else ""}
-    return {"submission": report.submission, "seed": report.seed, "device": report.device,
-            "error": report.error, "checks": checks}
-
-
-def write_verdicts(report, out_dir):
-    """Write ``verdicts.json`` (what the notebook's test cells read) into the report folder."""
-    path = Path(out_dir) / VERDICTS
-    path.write_text(json.dumps(to_verdicts(report), indent=1, ensure_ascii=False), encoding="utf-8")
-    return path

@@ -1,60 +1,77 @@
-"""The pytest plugin the checks run under: their fixtures, and the collector of verdicts."""
+"""The pytest plugin the checks run under: their fixtures, and the collector of verdicts.
+
+Data flows one way: the grading run hands the plugin its settings and the checks to run; the
+plugin serves fixtures, records one outcome per check and the training curves; the run reads
+them back once pytest is done.
+"""
 import hashlib
 
 import pytest
 import torch
 
 from .harness import CheckFailed, Client
-from .results import FAILED, NOT_RUN, PASSED, CheckResult
-from .table import BY_ID
+from .results import CheckResult, Status
+from .table import BY_ID, STUBS
 
 
 class Collector:
     """Serves fixtures to the checks and records one verdict per check id."""
 
-    def __init__(self, run, stubs):
-        self.run, self.stubs = run, set(stubs)
+    def __init__(self, grading, ids):
+        self.settings, self.wanted = grading, set(ids)
         self.clients, self.outcomes, self.devices, self.current = {}, {}, {}, None
+        self.shared, self.measured = {}, []   # attributes named apart from the fixtures that serve them
 
     @pytest.fixture
     def grading(self):
         """The grading run: seed, device, CUDA availability and the data."""
-        return self.run
+        return self.settings
 
     @pytest.fixture
     def stub(self, request):
-        """The client of the stub the current check belongs to."""
-        return self.client(BY_ID[_check_id(request.node)].stub)
+        """The client of the current check's stub: public and hidden checks each get workers of their own."""
+        return self.client(_group(BY_ID[_check_id(request.node)]))
 
     @pytest.fixture
     def rng(self, request):
         """A torch.Generator seeded from the run's seed and the check id, independent of check order."""
-        digest = hashlib.sha256(f"{self.run.seed}:{_check_id(request.node)}".encode()).digest()
+        digest = hashlib.sha256(f"{self.settings.seed}:{_check_id(request.node)}".encode()).digest()
         return torch.Generator().manual_seed(int.from_bytes(digest[:8], "big") >> 1)
 
-    def client(self, stub):
-        if stub not in self.clients:
-            self.clients[stub] = Client(stub, self.run.server, self._record_device, self.run.call_timeout)
-        return self.clients[stub]
+    @pytest.fixture
+    def memo(self):
+        """Observations that several checks of this run share (the instrumented trainings), made once."""
+        return self.shared
+
+    @pytest.fixture
+    def curves(self):
+        """Where the checks of this run put the training curves they measured."""
+        return self.measured
+
+    def client(self, group):
+        if group not in self.clients:
+            self.clients[group] = Client(group[0], self.settings.server, self._record_device,
+                                         self.settings.call_timeout)
+        return self.clients[group]
 
     def _record_device(self, device):
         if self.current:
             self.devices.setdefault(self.current, set()).add(device)
 
     def pytest_collection_modifyitems(self, config, items):
-        seen, kept = set(), []
+        seen = set()
         for item in items:
             check_id = _check_id(item)
             if check_id in seen:
                 raise pytest.UsageError(f"two checks claim the id {check_id}")
             seen.add(check_id)
-            if BY_ID[check_id].stub in self.stubs:
-                kept.append(item)
-        items[:] = kept
+        order = {check_id: index for index, check_id in enumerate(BY_ID)}
+        items[:] = sorted((item for item in items if _check_id(item) in self.wanted),
+                          key=lambda item: (*_group_order(BY_ID[_check_id(item)]), order[_check_id(item)]))
 
     def pytest_runtest_setup(self, item):
         self.current = _check_id(item)
-        reason = self.run.cannot_run(BY_ID[self.current])
+        reason = self.settings.cannot_run(BY_ID[self.current])
         if reason:
             pytest.skip(reason)
 
@@ -63,32 +80,46 @@ class Collector:
         yield
         check_id = _check_id(item)
         if call.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
-            self.outcomes[check_id] = (NOT_RUN, str(call.excinfo.value.msg), call.duration)
+            self.outcomes[check_id] = (Status.NOT_RUN, str(call.excinfo.value.msg), call.duration)
         elif call.when in ("setup", "call") and call.excinfo is not None:
-            self.outcomes[check_id] = (FAILED, _detail(call.excinfo.value), call.duration)
+            self.outcomes[check_id] = (Status.FAILED, _detail(call.excinfo.value), call.duration)
         elif call.when == "call":
-            self.outcomes[check_id] = (PASSED, "", call.duration)
+            self.outcomes[check_id] = (Status.PASSED, "", call.duration)
 
     def pytest_runtest_teardown(self, item, nextitem):
-        stub = BY_ID[_check_id(item)].stub
-        if nextitem is None or BY_ID[_check_id(nextitem)].stub != stub:
-            if stub in self.clients:
-                self.clients.pop(stub).close()
+        group = _group(BY_ID[_check_id(item)])
+        if (nextitem is None or _group(BY_ID[_check_id(nextitem)]) != group) and group in self.clients:
+            self.clients.pop(group).close()
         self.current = None
 
+    def close(self):
+        """Kill every worker still running (after an interruption, say)."""
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
+
     def results(self, checks):
-        """One CheckResult per check of the table that was asked for; a missing verdict fails."""
+        """One CheckResult per check asked for; a check without a verdict failed."""
         return tuple(self._result(check) for check in checks)
 
     def _result(self, check):
         status, detail, seconds = self.outcomes.get(
-            check.id, (FAILED, "no verdict was recorded for this check (grader error)", 0.0))
-        unrunnable_here = status == NOT_RUN and "cuda" in check.needs and not self.run.cuda
+            check.id, (Status.FAILED, "no verdict was recorded for this check (grader error)", 0.0))
+        unrunnable_here = status == Status.NOT_RUN and "cuda" in check.needs and not self.settings.cuda
         return CheckResult(
             id=check.id, title=check.title, hidden=check.hidden, status=status,
-            points=check.points if status == PASSED else 0, max_points=0 if unrunnable_here else check.points,
+            points=check.points if status == Status.PASSED else 0, max_points=0 if unrunnable_here else check.points,
             hint=check.hint, detail=detail, device="+".join(sorted(self.devices.get(check.id, {"cpu"}))),
             seconds=round(seconds, 3))
+
+
+def _group(check):
+    """The worker a check runs in: the stub's public checks share one, its hidden checks another."""
+    return check.stub, check.hidden
+
+
+def _group_order(check):
+    return STUBS.index(check.stub), check.hidden
 
 
 def _check_id(item):
@@ -104,4 +135,3 @@ def _detail(error):
     if isinstance(error, AssertionError):
         return str(error) or "an expectation of this check was not met"
     return f"the check itself failed ({type(error).__name__}: {error}); this is a grader error, please report it"
-

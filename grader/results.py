@@ -1,7 +1,24 @@
 """Grading results as small dataclasses; each output format is one function that reads them."""
 from dataclasses import dataclass, field
+from enum import Enum
 
-PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+
+class Status(str, Enum):
+    """What became of one check."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not run"   # it could not run on this machine (no GPU, no data): it earns and costs nothing
+
+    __str__ = str.__str__
+
+    @classmethod
+    def of(cls, value):
+        """The status named ``value``; anything unknown counts as failed."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.FAILED
 
 
 @dataclass(frozen=True)
@@ -11,7 +28,7 @@ class CheckResult:
     id: str
     title: str
     hidden: bool
-    status: str          # PASSED, FAILED or NOT_RUN
+    status: Status
     points: float
     max_points: float    # 0 for a check that could not run on this machine (no GPU)
     hint: str            # the table's hint, shown when the check did not pass
@@ -31,6 +48,7 @@ class Curve:
     label: str
     train_loss: tuple
     test_acc: tuple
+    seconds: float = 0.0  # the time the student's train_ch3 took, measured in its worker
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,18 @@
-"""One grading run: start the workers, run the checks under pytest, gather the verdicts."""
+"""One grading run: the one place that starts a fork server, decides the device and the limits, and runs the checks.
+
+Importing this module is cheap (no torch, no pytest): ``python -m grader`` starts the fork server
+with ``start`` before its own heavy imports, so that both import torch at the same time.
+"""
 import os
 import platform
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-import torch
-
-from .harness import DEFAULT_TIMEOUT
-from .plugin import Collector
-from .pool import LIMITS, ForkServer
 from .results import GradeReport
-from .table import STUBS, checks_for
+from .sandbox.pool import ForkServer
+from .table import BY_ID, STUBS, checks_for
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
@@ -21,14 +21,49 @@ class GraderError(RuntimeError):
     """The grader itself could not run (as opposed to a submission failing its checks)."""
 
 
-class Grading:
-    """What the checks of one run share: seed, device, the worker pool and the data."""
+@dataclass(frozen=True)
+class Options:
+    """What a grading was asked for: ``only`` names stubs or check ids (empty: everything)."""
 
-    def __init__(self, server, seed, device, call_timeout=DEFAULT_TIMEOUT):
+    seed: int = 0
+    device: str = "auto"
+    only: tuple = ()
+    threads: int = 1
+    call_timeout: float = 10.0   # seconds each call of a student function may take; training has its own
+    hide: tuple = field(default=())   # folders student code must not see, such as the report folder
+
+    def __post_init__(self):
+        object.__setattr__(self, "only", tuple(self.only or ()))
+        object.__setattr__(self, "hide", tuple(self.hide or ()))
+
+
+def selection(only):
+    """(stubs, check ids) to grade: everything, or the stubs and checks ``only`` names, in table order."""
+    unknown = [name for name in only if name not in STUBS and name not in BY_ID]
+    if unknown:
+        raise GraderError(f"unknown stub or check {', '.join(unknown)}: name stubs ({', '.join(STUBS)}) "
+                          "or check ids such as softmax/value")
+    ids = [check.id for check in checks_for() if not only or check.stub in only or check.id in only]
+    return [stub for stub in STUBS if any(BY_ID[i].stub == stub for i in ids)], ids
+
+
+def start(submission, options):
+    """Start the fork server of ``submission`` (the only way one is started); every exercise module is copied,
+    since the checks of one stub may use others (training from scratch uses softmax, cross_entropy and sgd)."""
+    submission = Path(submission).resolve()
+    if not submission.is_dir():
+        raise GraderError(f"submission folder {submission} does not exist")
+    selection(options.only)
+    return ForkServer.start(submission, STUBS, options.threads, options.hide)
+
+
+class Grading:
+    """What the checks of one run share: the fork server, seed, device, call timeout, and the data."""
+
+    def __init__(self, server, seed, device, call_timeout):
         self.server, self.seed, self.device, self.call_timeout = server, seed, device, call_timeout
         self.cuda = device == "cuda"
         self._data, self.data_problem = None, ""
-        self.curves, self.memo = [], {}
 
     @property
     def data(self):
@@ -51,89 +86,79 @@ class Grading:
 
 
 def resolve_device(device):
-    """``auto`` is cuda when a GPU is usable, else cpu; asking for cuda without one is an error."""
+    """``auto`` is cuda when torch can use a GPU, else cpu; asking for cuda without one is an error."""
     if device not in ("auto", "cpu", "cuda"):
         raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
+    import torch
     available = torch.cuda.is_available()
     if device == "cuda" and not available:
         raise GraderError("--device cuda was asked for, but torch sees no usable CUDA GPU here")
     return "cuda" if device == "cuda" or (device == "auto" and available) else "cpu"
 
 
-def selected_stubs(only):
-    """The stubs to grade: all, or those named in ``only``."""
-    if not only:
-        return list(STUBS)
-    unknown = [name for name in only if name not in STUBS]
-    if unknown:
-        raise GraderError(f"unknown stub(s) {', '.join(unknown)}: choose from {', '.join(STUBS)}")
-    return [name for name in STUBS if name in only]
-
-
-def start_server(submission, threads=1, device="auto", hide=()):
-    """Start the fork server of a submission early (its torch import overlaps the grader's own);
-    ``hide`` lists more folders student code must not see, such as the report folder."""
-    submission = Path(submission).resolve()
-    if not submission.is_dir():
-        raise GraderError(f"submission folder {submission} does not exist")
-    return ForkServer.start(submission, threads, worker_limits(device), hide)
-
-
 def worker_limits(device):
-    """The memory limit applies to CPU grading only: CUDA reserves vast address ranges."""
-    return {"memory_limit": 0} if device in ("auto", "cuda") and torch.cuda.is_available() else {}
+    """The limits that depend on the device: no address-space limit on CUDA, which reserves vast ranges."""
+    return {"memory_limit": 0} if device == "cuda" else {}
 
 
-def grade(submission, seed=0, device="auto", only=None, threads=1, server=None, started=None, hide=(),
-          call_timeout=DEFAULT_TIMEOUT):
-    """Grade the folder ``submission`` and return the GradeReport; ``server`` may be started already;
-    ``call_timeout`` bounds each call of a student function (training has its own, longer bound)."""
-    started = started or time.perf_counter()
+def grade(submission, options=None, server=None, started=None, **settings):
+    """Grade the folder ``submission`` and return the GradeReport; ``server`` may be started already.
+
+    ``options`` is an Options; without it, ``settings`` are its fields (``grade(folder, device="cpu")``).
+    """
+    started, options = started or time.perf_counter(), options or Options(**settings)
     try:
-        stubs, device = selected_stubs(only), resolve_device(device)
-        server = server or start_server(submission, threads, device, hide)
+        stubs, ids = selection(options.only)
+        device = resolve_device(options.device)
+        server = server or start(submission, options)
     except BaseException:
         if server is not None:
-            _shut_down(server)
+            shut_down(server)
         raise
-    submission, scratch = server.submission, server.scratch
     try:
-        collector = Collector(Grading(server, seed, device, call_timeout), stubs)
-        status = _run_pytest(collector)
-        if status == pytest.ExitCode.INTERRUPTED:
-            raise KeyboardInterrupt("stopped")
-        if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            raise GraderError(f"the checks could not be collected or run (pytest exit status {int(status)})")
-        checks = collector.results(checks_for(stubs))
+        server.set_limits(**worker_limits(device))
+        checks, curves = _run_checks(Grading(server, options.seed, device, options.call_timeout), ids)
     finally:
-        for client in collector.clients.values() if "collector" in locals() else ():
-            client.close()
-        _shut_down(server)
-    return GradeReport(submission=str(submission), seed=seed, device=device, checks=checks,
-                       seconds=round(time.perf_counter() - started, 2), curves=tuple(collector.run.curves),
-                       environment=environment(device, threads, stubs, server.sandbox))
+        shut_down(server)
+    return GradeReport(submission=str(server.submission), seed=options.seed, device=device, checks=checks,
+                       seconds=round(time.perf_counter() - started, 2), curves=curves,
+                       environment=environment(options, device, stubs, server))
 
 
-def _shut_down(server):
+def _run_checks(grading, ids):
+    """Run the checks ``ids`` under pytest with the kit's plugin; their results and the training curves."""
+    import pytest
+
+    from .plugin import Collector
+    collector = Collector(grading, ids)
+    try:
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        status = pytest.main([str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
+                              "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise"],
+                             plugins=[collector])
+    finally:
+        collector.close()
+    if status == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt("stopped")
+    if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise GraderError(f"the checks could not be collected or run (pytest exit status {int(status)})")
+    return collector.results([BY_ID[i] for i in ids]), tuple(collector.measured)
+
+
+def shut_down(server):
     """Kill the fork server and everything under it, and remove its scratch folder."""
     server.close()
     shutil.rmtree(server.scratch, ignore_errors=True)
 
 
-def _run_pytest(collector):
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    args = [str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
-            "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise"]
-    return pytest.main(args, plugins=[collector])
-
-
-def environment(device, threads, stubs, sandbox):
-    """What the report says about where and how the grading ran."""
-    limits = dict(LIMITS, **worker_limits(device))
+def environment(options, device, stubs, server):
+    """What the report says about where and how the grading ran, the limits read back from the pool."""
+    import torch
+    limits = server.limits
     memory = f"{limits['memory_limit'] >> 30} GiB address space" if limits["memory_limit"] else "no memory limit (CUDA)"
     return {"python": platform.python_version(), "torch": torch.__version__, "device": device,
             "student code": "separate worker processes, one per stub, clean environment, python -I",
-            **sandbox.protections(),
+            **server.sandbox.protections(),
             "worker limits": f"{memory}, {limits['cpu_seconds']} s CPU, {limits['output_limit'] >> 20} MiB output, "
                              "256 open files, no core files",
-            "threads per worker": str(threads), "stubs graded": ", ".join(stubs)}
+            "threads per worker": str(options.threads), "stubs graded": ", ".join(stubs)}

@@ -1,4 +1,4 @@
-"""Training softmax regression (d2l 3.6.5, 3.6.6, 3.6.7)."""
+"""Training softmax regression and predicting with it (d2l 3.6.5 to 3.6.7)."""
 import torch
 
 from .accuracy import accuracy
@@ -23,7 +23,8 @@ class Accumulator:
 def evaluate_accuracy(net, data_iter):
     """Fraction of correct predictions of net over data_iter, in eval mode without grad (d2l 3.6.5)."""
     ### BEGIN SOLUTION
-    ### TODO: put an nn.Module in eval mode, then count correct predictions and examples.
+    ### TODO: if net is an nn.Module, call net.eval(); then count the correct predictions and the
+    ###       examples over all of data_iter with the given Accumulator(2), and divide.
     ### Pitfall: evaluate under torch.no_grad(); divide by the number of examples, not batches.
     if isinstance(net, torch.nn.Module):
         net.eval()
@@ -76,7 +77,7 @@ def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
 
 
 def predict_ch3(net, test_iter, n=6):
-    """Predict labels for the first n test images and show them with true/predicted titles (d2l 3.6.8)."""
+    """Predict labels for the first n test images and show them with true/predicted titles (d2l 3.6.7)."""
     from datasets import get_fashion_mnist_labels, show_images
     X, y = next(iter(test_iter))
     with torch.no_grad():

@@ -117,7 +117,8 @@ ATTACKS = [
         ["import subprocess", "subprocess.Popen(['sleep', '9876'], start_new_session=True)",
          "raise NotImplementedError()"]), every("accuracy"), NOT_IMPLEMENTED, later=0.5),
     Attack("conftest.py and pytest.ini in the submission", {
-        "conftest.py": "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "conftest.py": "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\n"
+                       "def pytest_runtest_makereport(item, call):\n"
                        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n",
         "pytest.ini": "[pytest]\naddopts = -p no:python\npython_functions = nothing\n"},
         every("accuracy", "softmax"), NOT_IMPLEMENTED, only=("softmax", "accuracy"), base="exercises"),
@@ -143,7 +144,8 @@ ATTACKS = [
     Attack("an object equal to anything", accuracy(
         ["class Anything:", "    __eq__ = lambda self, other: True", "    __float__ = lambda self: 0.0",
          "return Anything()"]), every("accuracy"), ("accuracy/count", "Anything")),
-    Attack("NaN returned", {"softmax.py": "import torch\n\n\ndef softmax(X):\n    return torch.full_like(X, float('nan'))\n"},
+    Attack("NaN returned",
+           {"softmax.py": "import torch\n\n\ndef softmax(X):\n    return torch.full_like(X, float('nan'))\n"},
            SOFTMAX_WRONG, ("softmax/value", "NaN"), only=("softmax",)),
     Attack("a wrong shape that broadcasts", {"softmax.py": "import torch\n\n\ndef softmax(X):\n"
                                              "    X_exp = torch.exp(X - X.max())\n"

@@ -8,7 +8,8 @@ COUNT = "    cmp = y_hat.type(y.dtype).reshape(-1) == y.reshape(-1)\n    return 
 CE = ("cross_entropy/value", "cross_entropy/zero-prob", "cross_entropy/indexing")
 
 BUGS = [
-    Bug("cross_entropy/value", "cross_entropy", LOG, "return torch.log(picked.clamp(min=torch.finfo(y_hat.dtype).tiny))",
+    Bug("cross_entropy/value", "cross_entropy", LOG,
+        "return torch.log(picked.clamp(min=torch.finfo(y_hat.dtype).tiny))",
         CE, "returned [-"),
     Bug("cross_entropy/value", "cross_entropy", LOG,
         "return -torch.log(picked.clamp(min=torch.finfo(y_hat.dtype).tiny)).sum()",

@@ -32,7 +32,7 @@ def student(folder, source=ROOT / "solutions", edit=None):
 
 
 def grade_all(submissions, out, *extra, wait=True):
-    command = [sys.executable, "-m", "grader.batch", str(submissions), "--out", str(out), "--device", "cpu",
+    command = [sys.executable, "-m", "grader.classroom.batch", str(submissions), "--out", str(out), "--device", "cpu",
                "--no-progress", *map(str, extra)]
     if not wait:
         return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

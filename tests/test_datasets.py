@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import datasets
-from datasets import fashion_mnist, routes
+from datasets import fashion_mnist, routes, vision
 from datasets.__main__ import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,7 +186,7 @@ def test_each_route_alone_is_found_and_fills_the_cache(tiny, places, http_dir, m
     kwargs = dict(env_dir=places.env, mirrors=[http_dir.url], apt_runner=runner)
     found = _find(tiny, places, **kwargs)
     assert found.route == route and found.root == places.cache
-    mnist = fashion_mnist._torchvision().datasets.FashionMNIST(root=found.root, train=True)
+    mnist = vision.torchvision().datasets.FashionMNIST(root=found.root, train=True)
     assert mnist.data.shape == (20, 28, 28)
     assert bytes(mnist.data.flatten().tolist()) == tiny.raw["train-images-idx3-ubyte"][16:]
     kwargs["env_dir"] = None  # a set and valid $FASHION_MNIST_DIR would still come first
@@ -454,7 +454,7 @@ def test_tensor_batches_reject_mismatched_lengths():
 
 def test_tensors_match_totensor_on_tiny_idx_files(tiny, places, monkeypatch):
     found = _find(tiny, places, system_dir=tiny.put(places.system))
-    monkeypatch.setattr(fashion_mnist, "_root", lambda: found.root)
+    monkeypatch.setattr(fashion_mnist, "locate_fashion_mnist", lambda: found.root)
     X_train, y_train, X_test, y_test = datasets.fashion_mnist_tensors()
     assert X_train.shape == (20, 1, 28, 28) and X_test.shape == (10, 1, 28, 28)
     assert X_train.dtype == torch.float32 and y_train.dtype == torch.int64
@@ -505,10 +505,10 @@ def test_real_tensors_have_the_book_shapes_and_balance(real_root):
     X_train, y_train, X_test, y_test = datasets.fashion_mnist_tensors()
     assert X_train.shape == (60000, 1, 28, 28) and X_test.shape == (10000, 1, 28, 28)
     assert X_train.dtype == torch.float32 and y_train.dtype == torch.int64
-    assert 0 <= X_train.min() and X_train.max() <= 1 and X_train.max() == 1
+    assert X_train.min() >= 0 and X_train.max() <= 1 and X_train.max() == 1
     assert torch.bincount(y_train).tolist() == [6000] * 10
     assert torch.bincount(y_test).tolist() == [1000] * 10
-    tv = fashion_mnist._torchvision()
+    tv = vision.torchvision()
     book = tv.datasets.FashionMNIST(root=real_root, train=False,
                                     transform=tv.transforms.ToTensor())
     for i in (0, 1234, 9999):

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from bugs import Bug
+
 from grader.run import grade
 from grader.table import CHECKS, STUBS
 
@@ -90,7 +90,8 @@ ACCEPTED = [  # fixes and styles the book itself teaches: each must keep full ma
         "-torch.log(picked + 1e-9)", (), ""),
     Bug("sgd/in-place", "sgd", "param -= lr * param.grad / batch_size",
         "param.data = param.data - lr * param.grad / batch_size", (), ""),
-    Bug("train_ch3/epochs", "train_ch3", "        history.append((train_loss, train_acc, test_acc))\n    return history\n",
+    Bug("train_ch3/epochs", "train_ch3",
+        "        history.append((train_loss, train_acc, test_acc))\n    return history\n",
         "        history.append((train_loss, train_acc, test_acc))\n", (), ""),
     Bug("train_ch3/eval-mode", "train_ch3", "    with torch.no_grad():\n        for X, y in data_iter:\n"
         "            metric.add(accuracy(net(X), y), y.numel())",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from test_report import GRADESCOPE_SCHEMA
 
 from grader.table import CHECKS, STUBS
-from test_report import GRADESCOPE_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def bundle(tmp_path_factory, fashion_mnist):
     """dist/gradescope/autograder.zip as `make gradescope` builds it, in a temporary folder."""
     out = tmp_path_factory.mktemp("dist")
-    run = subprocess.run([sys.executable, "-m", "grader.gradescope", "build", "--out", str(out)], cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", "grader.classroom.gradescope", "build", "--out", str(out)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     return out / "autograder.zip"
@@ -62,7 +62,7 @@ def test_the_bundle_holds_the_scripts_at_its_root_the_grader_with_every_check_an
     assert {f"kit/grader/checks/check_{stub}.py" for stub in STUBS} <= set(infos)
     assert sum(name.startswith("kit/data/fashion-mnist/") for name in infos) == 4
     assert not [name for name in infos if name.startswith(("kit/solutions", "kit/exercises", "kit/tests"))]
-    syntax = subprocess.run(["bash", "-n", str(Path(__file__).parent.parent / "grader" / "bundle" / "setup.sh")])
+    syntax = subprocess.run(["bash", "-n", str(ROOT / "grader" / "classroom" / "bundle" / "setup.sh")])
     assert syntax.returncode == 0
 
 

@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from attacks import ATTACKS, every
-from grader.pool import descendants
+
 from grader.report import write_all
 from grader.run import grade
-from grader.sandbox import SANDBOX_UIDS, Sandbox
+from grader.sandbox.layers import SANDBOX_UIDS, Sandbox
+from grader.sandbox.procs import descendants
 from grader.table import BY_ID
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,32 +1,27 @@
 """make release: the handout leaks no solution and no hidden check, grades like the kit, and re-runs lose nothing."""
-import ast
 import json
 import shutil
 import subprocess
 from pathlib import Path
 
-from grader import release, stubgen
-from grader.notebook import source_of
-from grader.table import CHECKS
 from test_stubgen import solution_only_lines
+
+from grader.notebook import source_of
+from grader.release import stubgen, sync
+from grader.table import CHECKS
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = [check for check in CHECKS if not check.hidden]
 HIDDEN = [check for check in CHECKS if check.hidden]
 
 
-def hidden_function_lines():
-    """Non-trivial source lines of the hidden checks' functions that no public check shares."""
-    secret, public = set(), set()
-    for path in (ROOT / "grader" / "checks").glob("check_*.py"):
-        source = path.read_text()
-        for node in ast.parse(source).body:
-            marker = next((d for d in getattr(node, "decorator_list", []) if isinstance(d, ast.Call)), None)
-            if marker is None:
-                continue
-            lines = {line.strip() for line in ast.get_source_segment(source, node).splitlines()[2:]}
-            (secret if ast.literal_eval(marker.args[0]) in {c.id for c in HIDDEN} else public).update(lines)
-    return {line for line in secret - public if len(line) > 20}
+def hidden_check_lines():
+    """Non-trivial source lines of the hidden check modules that no other module of the grader shares."""
+    def lines(paths):
+        return {line.strip() for path in paths for line in path.read_text().splitlines()}
+    hidden = ROOT / "grader" / "checks" / "hidden"
+    secret = lines(hidden.glob("*.py")) - lines(p for p in (ROOT / "grader").rglob("*.py") if hidden not in p.parents)
+    return {line for line in secret if len(line) > 20 and not line.startswith(("from ", "import "))}
 
 
 def solution_lines():
@@ -38,7 +33,7 @@ def solution_lines():
 
 
 SOLUTION_LINES = solution_lines()
-HIDDEN_TEXT = {text for check in HIDDEN for text in (check.id, check.title, check.hint)} | hidden_function_lines()
+HIDDEN_TEXT = {text for check in HIDDEN for text in (check.id, check.title, check.hint)} | hidden_check_lines()
 
 
 def readable(path):
@@ -68,14 +63,17 @@ def test_no_solution_and_no_hidden_check_reaches_the_handout_or_the_release(rele
     assert found & SOLUTION_LINES and {check.id for check in HIDDEN} <= found  # the scan finds what is there
 
 
-def test_the_handout_table_has_the_public_checks_and_only_a_count_of_the_hidden_ones(released):
-    table = (released / "dist" / "student" / "grader" / "table.py").read_text()
-    namespace = {}
-    exec(compile(table, "table.py", "exec"), namespace)
-    assert [check.id for check in namespace["CHECKS"]] == [check.id for check in PUBLIC]
-    assert namespace["HIDDEN_POINTS"] == sum(check.points for check in HIDDEN)
-    assert f"{len(HIDDEN)} hidden checks" in namespace["HIDDEN_NOTE"]
-    makefile = (released / "dist" / "student" / "Makefile").read_text()
+def test_the_handout_leaves_out_the_hidden_checks_and_the_instructors_tools(released):
+    handout = released / "dist" / "student"
+    table = json.loads((handout / "grader" / "table.json").read_text())
+    assert [row["id"] for row in table["checks"]] == [check.id for check in PUBLIC]
+    assert sum(count for count, _ in table["hidden"].values()) == len(HIDDEN)
+    assert sum(points for _, points in table["hidden"].values()) == sum(check.points for check in HIDDEN)
+    for left_out in ("grader/release", "grader/classroom", "grader/checks/hidden", "grader/sandbox/runtime/given.py",
+                     "solutions", "tests", "bench"):
+        assert not (handout / left_out).exists(), left_out
+    assert (handout / "grader" / "checks" / "check_softmax.py").is_file()
+    makefile = (handout / "Makefile").read_text() + (handout / "common.mk").read_text()
     assert "grader.release" not in makefile and "-m pytest" not in makefile and "grade:" in makefile
 
 
@@ -102,14 +100,14 @@ def test_the_handout_grades_a_fresh_copy_stubs_zero_and_pasted_solutions_full(re
 
 def test_a_rerun_leaves_edited_and_foreign_files_alone_and_force_backs_them_up(tmp_path):
     target, manifest = tmp_path / "student", tmp_path / "manifest.json"
-    release.sync(target, {"a.py": b"one\n", "b.py": b"two\n"}, manifest)
+    sync.sync(target, {"a.py": b"one\n", "b.py": b"two\n"}, manifest)
     (target / "a.py").write_text("my work\n")
     (target / "notes.txt").write_text("mine\n")
-    again = release.sync(target, {"a.py": b"one v2\n", "b.py": b"two v2\n", "notes.txt": b"generated\n"}, manifest)
+    again = sync.sync(target, {"a.py": b"one v2\n", "b.py": b"two v2\n", "notes.txt": b"generated\n"}, manifest)
     assert sorted(p.name for p in again.kept) == ["a.py", "notes.txt"]
     assert (target / "a.py").read_text() == "my work\n" and (target / "notes.txt").read_text() == "mine\n"
     assert (target / "b.py").read_text() == "two v2\n"
-    forced = release.sync(target, {"a.py": b"one v2\n"}, manifest, force=True)
+    forced = sync.sync(target, {"a.py": b"one v2\n"}, manifest, force=True)
     assert (target / "a.py").read_text() == "one v2\n" and not (target / "b.py").exists()
     assert sorted(p.read_text() for p in forced.backups) == ["mine\n", "my work\n"]
     assert all(target not in p.parents for p in forced.backups)

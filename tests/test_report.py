@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from grader.report import curves_png, to_gradescope, to_html, to_junit, to_markdown, to_terminal, write_all
-from grader.results import FAILED, NOT_RUN, PASSED, CheckResult, Curve, GradeReport
+from grader.results import CheckResult, Curve, GradeReport, Status
 from grader.table import BY_ID
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -59,11 +59,11 @@ def result(check_id, status, points, detail="", **changes):
 def report():
     """A report with a pass, a failure exposing hostile text, a hidden pass, a NaN score and a skipped GPU check."""
     checks = (
-        result("train_ch3/gpu", NOT_RUN, 0, "needs a CUDA GPU; this machine has none", max_points=0),
-        result("softmax/value", PASSED, 4),
-        result("softmax/overflow", FAILED, 0, EVIL),
-        result("sgd/zero-grad", PASSED, 2, title="gradients are zeroed after the update " + "and more " * 20),
-        result("cross_entropy/value", FAILED, math.nan, "loss was nan for y_hat=[[0.5, 0.5]], y=[0]"),
+        result("train_ch3/gpu", Status.NOT_RUN, 0, "needs a CUDA GPU; this machine has none", max_points=0),
+        result("softmax/value", Status.PASSED, 4),
+        result("softmax/overflow", Status.FAILED, 0, EVIL),
+        result("sgd/zero-grad", Status.PASSED, 2, title="gradients are zeroed after the update " + "and more " * 20),
+        result("cross_entropy/value", Status.FAILED, math.nan, "loss was nan for y_hat=[[0.5, 0.5]], y=[0]"),
     )
     curves = (Curve("scratch", (1.2, 0.8, 0.6), (0.61, 0.72, 0.78)),
               Curve("concise", (1.0, 0.7, math.inf), (0.65, 0.75, 0.8)))
@@ -74,11 +74,12 @@ def report():
 @pytest.fixture
 def broken():
     """The grader itself failed before any check ran."""
-    return GradeReport("exercises", 7, "cpu", (), 0.4, error="could not import exercises/softmax.py: SyntaxError <here>")
+    error = "could not import exercises/softmax.py: SyntaxError <here>"
+    return GradeReport("exercises", 7, "cpu", (), 0.4, error=error)
 
 
 def failed(report):
-    return [check for check in report.checks if check.status == FAILED]
+    return [check for check in report.checks if check.status == Status.FAILED]
 
 
 def test_results_json_validates_and_adds_up(report):
@@ -180,7 +181,7 @@ def test_curves_png_is_a_png_or_none(report, broken):
 def test_write_all_writes_exactly_the_reports(report, broken, tmp_path):
     out = tmp_path / "reports" / "latest"
     paths = write_all(report, out)
-    expected = {"results.json", "report.md", "report.html", "junit.xml", "curves.png"}
+    expected = {"results.json", "verdicts.json", "report.md", "report.html", "junit.xml", "curves.png"}
     assert {path.name for path in paths} == expected == set(os.listdir(out))
     data = json.loads((out / "results.json").read_text("utf-8"), parse_constant=pytest.fail)
     assert data["score"] == 6

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import stubgen
+from grader.release import stubgen
 
 ROOT = Path(__file__).resolve().parent.parent
 STUB_FUNCTIONS = {

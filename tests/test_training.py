@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from solutions.__main__ import train_scratch
+from grader.train import train_scratch
 from solutions.train_ch3 import Accumulator, evaluate_accuracy, train_ch3, train_epoch_ch3
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +143,8 @@ def test_concise_softmax_regression_reaches_70_percent(fashion_mnist):
 @pytest.mark.data
 def test_make_train_prints_epochs_and_saves_the_curve(fashion_mnist, tmp_path):
     plot = tmp_path / "curve.png"
-    run = subprocess.run([sys.executable, "-m", "solutions", "--epochs", "2", "--plot", str(plot)],
+    run = subprocess.run([sys.executable, "-m", "grader.train", "--package", "solutions", "--epochs", "2",
+                          "--plot", str(plot)],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "epoch  train loss" in run.stdout and "    2  " in run.stdout
@@ -152,7 +153,7 @@ def test_make_train_prints_epochs_and_saves_the_curve(fashion_mnist, tmp_path):
 
 @pytest.mark.data
 def test_make_train_on_the_untouched_stubs_says_what_is_missing(fashion_mnist):
-    run = subprocess.run([sys.executable, "-m", "exercises", "--epochs", "1"],
+    run = subprocess.run([sys.executable, "-m", "grader.train", "--package", "exercises", "--epochs", "1"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1
     assert "still a stub" in run.stderr and "Traceback" not in run.stderr

@@ -1,20 +1,21 @@
-"""Checks of data_iter(batch_size, features, labels) (d2l 3.2.2) on features whose first column numbers the rows."""
+"""Public checks of data_iter(batch_size, features, labels) (d2l 3.2.2), on features that number their rows."""
 import torch
 
 from grader.harness import CheckFailed, check, describe, show
 
 
-def _seed(rng):
+def draw_seed(rng):
+    """A seed for the student's random module, drawn from the check's generator."""
     return int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
 
 
-def _batches(stub, rng, n, batch_size, seed=None):
+def minibatches(stub, rng, n, batch_size, seed=None):
     """Run data_iter on n numbered examples; return (features, labels, [(X, y, ids)], shown)."""
     features = torch.stack([torch.arange(n, dtype=torch.float32), torch.randn(n, generator=rng)], dim=1)
     labels = torch.randn(n, 1, generator=rng)
     shown = f"data_iter({batch_size}, features, labels) with {n} examples (features[i, 0] = i)"
     items = stub.call("data_iter", batch_size, features.clone(), labels.clone(), materialize=True,
-                      seed=_seed(rng) if seed is None else seed, shown=shown).value
+                      seed=draw_seed(rng) if seed is None else seed, shown=shown).value
     if type(items) is not list:
         raise CheckFailed(f"{shown} gave {describe(items)}; expected minibatches (X, y) to iterate over.")
     batches = []
@@ -46,7 +47,7 @@ def _few(ids):
 def check_coverage(stub, rng):
     """One pass yields every example exactly once (d2l 3.2.2)."""
     n = 40
-    _, _, batches, shown = _batches(stub, rng, n, 8)
+    _, _, batches, shown = minibatches(stub, rng, n, 8)
     counts = torch.bincount(_order(batches), minlength=n)
     missing, repeated = (counts == 0).nonzero().reshape(-1), (counts > 1).nonzero().reshape(-1)
     if len(missing) or len(repeated):
@@ -54,16 +55,6 @@ def check_coverage(stub, rng):
                           f"examples never yielded: {_few(missing)}; "
                           f"examples yielded more than once: {_few(repeated)}. "
                           f"Every example must come out exactly once per pass.")
-
-
-@check("data_iter/partial-batch")
-def check_partial_batch(stub, rng):
-    """37 examples in batches of 5 are 7 full batches and a last batch of 2 (d2l 3.2.2)."""
-    _, _, batches, shown = _batches(stub, rng, 37, 5)
-    sizes = [len(X) for X, _, _ in batches]
-    if sorted(sizes, reverse=True) != [5] * 7 + [2]:
-        raise CheckFailed(f"{shown} yielded minibatches of sizes {sizes}; expected 7 minibatches of 5 "
-                          f"and a last one of 2 (8 in all).")
 
 
 def _blocks(batches, batch_size):
@@ -76,10 +67,10 @@ def _blocks(batches, batch_size):
 def check_shuffle(stub, rng):
     """The examples come out in a random order that differs between seeds (d2l 3.2.2)."""
     n, batch_size = 100, 10
-    first, second = _seed(rng), _seed(rng)
+    first, second = draw_seed(rng), draw_seed(rng)
     orders = []
     for seed in (first, second if second != first else first + 1):
-        _, _, batches, shown = _batches(stub, rng, n, batch_size, seed=seed)
+        _, _, batches, shown = minibatches(stub, rng, n, batch_size, seed=seed)
         order = _order(batches)
         if torch.equal(order, torch.arange(len(order))) or _blocks(batches, batch_size):
             raise CheckFailed(f"{shown} yielded the examples in the order {show(order, limit=12)}; with a shuffle "
@@ -93,7 +84,7 @@ def check_shuffle(stub, rng):
 @check("data_iter/alignment")
 def check_alignment(stub, rng):
     """Each minibatch pairs features[i] with labels[i] (d2l 3.2.2)."""
-    features, labels, batches, shown = _batches(stub, rng, 50, 7)
+    features, labels, batches, shown = minibatches(stub, rng, 50, 7)
     for k, (X, y, ids) in enumerate(batches):
         if not torch.equal(X, features[ids]):
             raise CheckFailed(f"{shown}: minibatch {k} has X = {show(X)}; its rows are not whole rows of "

@@ -1,0 +1,1 @@
+"""The hidden checks, one module per stub; a student handout leaves this folder out."""

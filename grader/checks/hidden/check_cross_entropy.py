@@ -1,0 +1,56 @@
+"""Hidden checks of cross_entropy(y_hat, y) (d2l 3.6.4): a zero probability, square batches, and devices."""
+import math
+
+import torch
+
+from grader.checks.check_cross_entropy import compare, per_example, probabilities
+from grader.harness import CheckFailed, call_on_meta, check, describe, expect_tensor, show
+
+SMALLEST_ZERO_LOSS = -math.log(1e-4)
+
+
+@check("cross_entropy/zero-prob")
+def check_zero_prob(stub, rng):
+    """A true class of probability 0 gives a large finite loss, not inf (d2l 3.6.4)."""
+    y_hat, y = probabilities(rng, 6, 4)
+    zero = torch.zeros(6, dtype=torch.bool)
+    zero[torch.randperm(6, generator=rng)[:3]] = True
+    y_hat[zero, y[zero]] = 0
+    y_hat /= y_hat.sum(dim=1, keepdim=True)
+    rows = zero.nonzero().reshape(-1).tolist()
+    shown = (f"cross_entropy(y_hat, y) where rows {rows} give the true class probability 0, "
+             f"y_hat = {show(y_hat)}, y = {show(y)}")
+    losses = per_example(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, shown, 6)
+    got = losses.detach().double()
+    if not torch.isfinite(got).all() or got[zero].min() < SMALLEST_ZERO_LOSS:
+        raise CheckFailed(f"{shown} returned {describe(losses)}: {show(got, limit=6)}; expected finite losses, "
+                          f"at least {SMALLEST_ZERO_LOSS:.3g} = -log(1e-4) in rows {rows}.")
+
+
+@check("cross_entropy/indexing")
+def check_indexing(stub, rng):
+    """Exactly one loss per row, y_hat[i, y_i], also for a square batch (d2l 3.6.4)."""
+    for n, q in ((5, 5), (3, 7)):
+        y_hat, y = probabilities(rng, n, q)
+        shown = f"cross_entropy(y_hat, y) with a {n}x{q} batch y_hat = {show(y_hat)}, y = {show(y)}"
+        result = expect_tensor(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, shown)
+        if tuple(result.shape) == (n, 1):
+            raise CheckFailed(f"{shown} returned {describe(result)}: a column; d2l's cross_entropy returns shape "
+                              f"({n},), one loss per row (flatten it, e.g. with .reshape(-1) after gather).")
+        if tuple(result.shape) != (n,):
+            raise CheckFailed(f"{shown} returned {describe(result)}; expected shape ({n},): one loss per row i, "
+                              f"-log y_hat[i, y[i]].")
+        compare(result, y_hat, y, shown)
+
+
+@check("cross_entropy/device")
+def check_device(stub, rng, grading):
+    """The loss is computed on the device of y_hat (d2l 3.6.4)."""
+    y_hat, y = probabilities(rng, 6, 4)
+    shown = "cross_entropy(y_hat, y) with y_hat (6, 4) and y (6,) on the meta device"
+    on_meta = call_on_meta(stub, "cross_entropy", y_hat, y, shown=shown)
+    per_example(expect_tensor(on_meta, shown, device="meta"), shown, 6)
+    if grading.cuda:
+        shown = f"cross_entropy(y_hat, y) with y_hat and y on cuda, y_hat = {show(y_hat)}, y = {show(y)}"
+        result = stub.call("cross_entropy", y_hat, y, device="cuda", shown=shown).value
+        compare(result, y_hat, y, shown)

@@ -1,0 +1,47 @@
+"""Hidden checks of softmax(X) (d2l 3.6.2): extreme logits, a square batch, and devices."""
+import torch
+
+from grader.checks.check_softmax import reference
+from grader.harness import CheckFailed, check, expect_close, expect_tensor, show
+
+
+@check("softmax/overflow")
+def check_overflow(stub, rng):
+    """Logits around +1000 stay finite and correct (d2l 3.6.2, subtracting the row max)."""
+    X = 1000 + torch.randn(3, 5, generator=rng) * 3
+    shown = f"softmax(X) with large logits X = {show(X)}"
+    expect_close(stub.call("softmax", X.clone(), shown=shown).value, reference(X), shown)
+
+
+@check("softmax/underflow")
+def check_underflow(stub, rng):
+    """Logits around -1000 stay finite and correct (d2l 3.6.2)."""
+    X = -1000 + torch.randn(3, 5, generator=rng) * 3
+    shown = f"softmax(X) with very negative logits X = {show(X)}"
+    expect_close(stub.call("softmax", X.clone(), shown=shown).value, reference(X), shown)
+
+
+@check("softmax/keepdim")
+def check_keepdim(stub, rng):
+    """Rows are normalised for a square and a wide batch (d2l 3.6.2)."""
+    for rows, cols in ((5, 5), (3, 7)):
+        X = torch.randn(rows, cols, generator=rng) * 2
+        shown = f"softmax(X) with a {rows}x{cols} batch X = {show(X)}"
+        result = stub.call("softmax", X.clone(), shown=shown).value
+        expect_tensor(result, shown, shape=(rows, cols))
+        sums = result.double().sum(dim=1)
+        if not torch.allclose(sums, torch.ones(rows, dtype=torch.float64), atol=1e-4):
+            raise CheckFailed(f"{shown}: the rows of the result sum to {show(sums)}; every row must sum to 1.")
+        expect_close(result, reference(X), shown)
+
+
+@check("softmax/device")
+def check_device(stub, rng, grading):
+    """The result stays on the input's device: meta always, cuda when present (d2l 3.6.2)."""
+    X = torch.randn(4, 4, generator=rng)
+    shown = "softmax(X) with X on the meta device (shape (4, 4))"
+    expect_tensor(stub.call("softmax", X, device="meta", shown=shown).value, shown, shape=(4, 4), device="meta")
+    if grading.cuda:
+        shown = f"softmax(X) with X on cuda, X = {show(X)}"
+        result = expect_tensor(stub.call("softmax", X, device="cuda", shown=shown).value, shown)
+        expect_close(result, reference(X), shown)

@@ -1,0 +1,108 @@
+"""Hidden checks of train_ch3 (d2l 3.6.6, 3.7): convergence measured by the grader, eval mode, zero_grad, GPUs."""
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+
+from grader.checks.check_train_ch3 import passes, shared, small_run, train
+from grader.harness import CheckFailed, Client, check
+from grader.results import Curve
+
+EPOCHS, LR, BATCH = 10, 0.1, 256   # the book's settings (d2l 3.6.6)
+ON_CPU = ("scratch", "concise")    # the two CPU trainings, run side by side
+
+
+def convergence_run(stub, grading, memo, mode, device="cpu"):
+    """The student's train_ch3 on the real data with the book's settings, observed once per grading."""
+    if device == "cpu" and ("converge", mode, device) not in memo:
+        _side_by_side(stub, grading, memo)
+    return shared(memo, ("converge", mode, device),
+                  lambda: train(stub, grading, mode, grading.data, EPOCHS, LR, BATCH, device))
+
+
+def _side_by_side(stub, grading, memo):
+    """Run the CPU trainings at once, each in a worker of its own, so they share the CPU cores."""
+    clients = [Client(stub.stub, stub.server, stub.on_device, stub.call_timeout) for _ in ON_CPU]
+    pool = ThreadPoolExecutor(len(ON_CPU))
+    try:
+        results = list(pool.map(lambda pair: train(pair[0], grading, pair[1], grading.data, EPOCHS, LR, BATCH),
+                                zip(clients, ON_CPU)))
+    finally:  # on a stop, killing the workers first ends the trainings the threads wait for
+        for client in clients:
+            client.close()
+        pool.shutdown()
+    memo.update({("converge", mode, "cpu"): result for mode, result in zip(ON_CPU, results)})
+
+
+def measure(snapshots, data):
+    """The grader's own per-epoch train loss and test accuracy from the parameter snapshots."""
+    X, y = data[0].reshape(len(data[0]), -1).float() / 255, data[1]
+    Xt, yt = data[2].reshape(len(data[2]), -1).float() / 255, data[3]
+    losses, accuracies = [], []
+    for snapshot in snapshots:
+        W, b = snapshot.get("W"), snapshot.get("b")
+        if type(W) is not torch.Tensor or type(b) is not torch.Tensor or W.shape != (784, 10) or b.shape != (10,):
+            raise CheckFailed("the model's parameters changed shape or type during training")
+        W, b = W.float(), b.float()
+        losses.append(torch.nn.functional.cross_entropy(X @ W + b, y).item())
+        accuracies.append(((Xt @ W + b).argmax(dim=1) == yt).double().mean().item())
+    return losses, accuracies
+
+
+def converged(stub, grading, memo, curves, mode, device="cpu"):
+    """Fail unless the grader's own test accuracy after training exceeds 0.7; record the curve."""
+    observed = convergence_run(stub, grading, memo, mode, device)
+    losses, accuracies = measure(observed.get("snapshots") or [], grading.data)
+    seconds = observed.get("seconds") if type(observed.get("seconds")) is float else 0.0
+    curves.append(Curve(f"{mode}{' (' + device + ')' if device != 'cpu' else ''}", tuple(losses), tuple(accuracies),
+                        round(seconds, 3)))
+    final = accuracies[-1] if accuracies else float("nan")
+    if not final > 0.7:
+        raise CheckFailed(f"after train_ch3 ({mode}, lr {LR}, batch {BATCH}, {EPOCHS} epochs) the grader measured "
+                          f"test accuracy {final:.3f} on the real Fashion-MNIST test set (needs > 0.7). "
+                          f"Per epoch: [{', '.join(f'{a:.3f}' for a in accuracies)}]; "
+                          f"train loss per epoch: [{', '.join(f'{v:.3f}' for v in losses)}].")
+    return observed
+
+
+@check("train_ch3/convergence-scratch")
+def check_convergence_scratch(stub, grading, memo, curves):
+    """Student softmax, cross_entropy, sgd and train_ch3 reach > 0.7 test accuracy (d2l 3.6.6)."""
+    converged(stub, grading, memo, curves, "scratch")
+
+
+@check("train_ch3/convergence-concise")
+def check_convergence_concise(stub, grading, memo, curves):
+    """train_ch3 with nn.Linear and torch.optim.SGD reaches > 0.7 test accuracy (d2l 3.7)."""
+    converged(stub, grading, memo, curves, "concise")
+
+
+@check("train_ch3/eval-mode")
+def check_eval_mode(stub, grading, memo):
+    """test_iter is read with the module in eval mode and gradients off (d2l 3.6.5)."""
+    tests = passes(small_run(stub, grading, memo)["log"], "test")
+    if not tests:
+        raise CheckFailed("train_ch3 never iterated over test_iter, so its evaluation could not be observed.")
+    for entry in tests:
+        if entry["training"] != [False] or entry["grad_enabled"] != [False]:
+            raise CheckFailed(f"while evaluating on test_iter, the model ran with training flag {entry['training']} "
+                              f"and torch.is_grad_enabled() {entry['grad_enabled']}; expected [False] and [False] "
+                              "(net.eval() and torch.no_grad()).")
+
+
+@check("train_ch3/zero-grad")
+def check_zero_grad(stub, grading, memo):
+    """Every optimizer step uses only the gradient of its own minibatch (d2l 3.7)."""
+    steps = [entry for entry in small_run(stub, grading, memo)["log"] if entry.get("kind") == "step"]
+    stale = sum(bool(entry.get("stale")) for entry in steps)
+    if not steps or stale:
+        raise CheckFailed(f"with a torch.optim.SGD updater, train_ch3 made {len(steps)} optimizer steps, and {stale} "
+                          "of them used gradients that were never zeroed since the previous step "
+                          "(they still held earlier minibatches' gradients).")
+
+
+@check("train_ch3/gpu")
+def check_gpu(stub, grading, memo, curves):
+    """Training on cuda works and leaves the parameters there (d2l 3.6, on a GPU)."""
+    observed = converged(stub, grading, memo, curves, "concise", device="cuda")
+    if not str(observed.get("param_device", "")).startswith("cuda"):
+        raise CheckFailed(f"after training on cuda the parameters were on {observed.get('param_device')}.")

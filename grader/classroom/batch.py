@@ -1,0 +1,280 @@
+"""``python -m grader.classroom.batch SUBMISSIONS --out DIR``: grade a class in parallel, one folder per student.
+
+Every submission is graded by its own ``python -m grader`` process (its own sandbox and process
+tree) under a wall-clock limit. Each student's report folder gets a small record once grading
+ends; the gradebook CSV is rebuilt from those records, so an interrupted run resumes where it
+stopped and nothing already graded is graded again unless asked (``--force``).
+"""
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import child
+from ..report import VERDICTS, verdicts
+from ..sandbox import procs
+from ..table import STUBS
+from . import gradebook
+from .gradebook import ERROR, FINAL, GRADED, SKIPPED_PARTS, TIMEOUT, Record
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("*.py", "*.ipynb")
+GRACE = 10.0     # seconds a stopped grader gets to remove its workers before it is killed
+POLL = 0.1
+
+
+class BatchError(Exception):
+    """The batch cannot start; the message says why and what to do."""
+
+
+@dataclass
+class Job:
+    """One student's grading: the folder passed to the grader, its report folder and its process."""
+
+    student: str
+    folder: Path
+    out: Path                   # the student's report folder, replaced only once a grading has ended
+    work: Path                  # where the grader writes until then
+    process: subprocess.Popen = None
+    fingerprint: str = ""
+    started: float = 0.0
+    stopped: float = 0.0        # when SIGTERM was sent; 0 while it runs freely
+    timed_out: bool = False
+
+
+def parse(argv):
+    """The command line's options."""
+    parser = argparse.ArgumentParser(prog="python -m grader.classroom.batch", description=__doc__.splitlines()[0])
+    parser.add_argument("submissions", type=Path, help="folder with one subfolder per student")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "class",
+                        help="where the gradebook and one report folder per student go")
+    parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: the CPU cores)")
+    parser.add_argument("--timeout", type=float, default=600, help="wall-clock limit per submission, in seconds")
+    parser.add_argument("--force", action="store_true", help="regrade students that were graded already")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def cores():
+    """The CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def discover(submissions, out):
+    """(student, folder to grade) for every student folder, sorted by name; a clear error when there are none."""
+    submissions, out = submissions.resolve(), out.resolve()
+    if not submissions.exists():
+        raise BatchError(f"the submissions folder {submissions} does not exist")
+    if not submissions.is_dir():
+        raise BatchError(f"{submissions} is not a folder: give the folder that holds one subfolder per student")
+    if out == submissions or submissions in out.parents:
+        raise BatchError(f"the report folder {out} must not be inside the submissions folder {submissions}")
+    entries = [entry for entry in sorted(submissions.iterdir())
+               if not entry.name.startswith(".") and entry.name not in SKIPPED_PARTS]
+    found = [(entry.name, submission_root(entry)) for entry in entries if entry.is_dir()]
+    if not found:
+        files = ", ".join(entry.name for entry in entries[:5]) or "nothing"
+        raise BatchError(f"no student folders in {submissions} (it holds {files}): expected one subfolder per "
+                         "student with that student's modules (synthetic_data.py, ...) or notebooks")
+    return found, [entry.name for entry in entries if not entry.is_dir()]
+
+
+def submission_root(folder):
+    """The student's folder, or its only subfolder when the modules sit one level down (an unpacked archive)."""
+    if any(any(folder.glob(pattern)) for pattern in SOURCES):
+        return folder
+    inner = [entry for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith(".")
+             and entry.name not in SKIPPED_PARTS]
+    if len(inner) == 1 and any(any(inner[0].glob(pattern)) for pattern in SOURCES):
+        return inner[0]
+    return folder
+
+
+def settings_of(args):
+    """What a record must have been graded with to be kept on a re-run."""
+    return {"seed": args.seed, "device": args.device, "timeout": args.timeout}
+
+
+def is_done(record, folder, settings):
+    """Whether a saved record still stands: same content, same settings, and a timeout not since raised."""
+    if record is None or record.status not in FINAL or record.fingerprint != gradebook.fingerprint(folder):
+        return False
+    old = record.settings or {}
+    if any(old.get(key) != settings[key] for key in ("seed", "device")):
+        return False
+    return record.status != TIMEOUT or settings["timeout"] <= old.get("timeout", 0)
+
+
+def start(job, args):
+    """Start the grader on one submission, in a session of its own (Ctrl-C reaches only the batch)."""
+    shutil.rmtree(job.work, ignore_errors=True)
+    job.work.mkdir(parents=True)
+    job.fingerprint = gradebook.fingerprint(job.folder)
+    with open(job.work / "grader.log", "wb") as log:
+        job.process = child.start(job.folder, job.work, log, seed=args.seed, device=args.device, threads=1)
+    job.started = time.monotonic()
+
+
+def stop(job):
+    """Ask a grader to stop: it kills its workers, removes its scratch folder and exits."""
+    if not job.stopped:
+        job.stopped = time.monotonic()
+        procs.send([job.process.pid], signal.SIGTERM)
+
+
+def kill(job):
+    """Kill a grader that did not stop in time, and every process under it."""
+    procs.kill_tree(job.process.pid)
+
+
+def publish(job):
+    """Put the finished report folder in place of the old one; the old one is removed only afterwards."""
+    old = job.work.parent.parent / ".old" / job.student
+    shutil.rmtree(old, ignore_errors=True)
+    for folder in (old.parent, job.out.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    if job.out.exists():
+        os.replace(job.out, old)
+    os.replace(job.work, job.out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def outcome(job, settings):
+    """The record of a grading that ended: its scores, or why it has none."""
+    seconds = round(time.monotonic() - job.started, 2)
+    base = dict(student=job.student, seconds=seconds, fingerprint=job.fingerprint, settings=settings)
+    code = job.process.returncode
+    if job.timed_out:
+        return Record(status=TIMEOUT, note=f"stopped at the time limit of {settings['timeout']:g} s", **base)
+    try:
+        found = verdicts.read(job.work / VERDICTS)
+    except ValueError:
+        return Record(status=ERROR, note=f"the grader exited with status {code} without verdicts; see "
+                                         f"{job.out / 'grader.log'}", **base)
+    if code == 0 and not found.error:
+        return Record(status=GRADED, scores=found.points_by_stub(STUBS), total=found.score, max=found.max_score,
+                      **base)
+    return Record(status=ERROR, note=found.error[:300] or f"the grader exited with status {code}", **base)
+
+
+class Stop:
+    """Turns Ctrl-C, SIGTERM and SIGHUP into a request to stop; a second one means at once."""
+
+    def __init__(self):
+        self.count = 0
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, self._handle)
+
+    def _handle(self, _number, _frame):
+        self.count += 1
+
+
+def run(jobs, args, progress):
+    """Grade every job, ``args.jobs`` at a time; return the students whose grading was interrupted."""
+    pending, running, stopper, interrupted = list(jobs), [], Stop(), []
+    settings = settings_of(args)
+    while pending or running:
+        while pending and len(running) < args.jobs and not stopper.count:
+            job = pending.pop(0)
+            start(job, args)
+            running.append(job)
+        now = time.monotonic()
+        for job in list(running):
+            if job.process.poll() is not None:
+                running.remove(job)
+                if job.process.returncode != 0 and job.stopped and not job.timed_out:
+                    interrupted.append(job.student)
+                    continue
+                record = outcome(job, settings)
+                gradebook.save(record, job.work)
+                publish(job)
+                progress(record)
+            elif stopper.count > 1 or (job.stopped and now - job.stopped > GRACE):
+                kill(job)
+            elif stopper.count or now - job.started > args.timeout:
+                job.timed_out = job.timed_out or not stopper.count
+                stop(job)
+        if stopper.count and not running:
+            interrupted += [job.student for job in pending]
+            break
+        time.sleep(POLL)
+    return interrupted
+
+
+def rebuild(found, out):
+    """The gradebook from every student's record on disk; students without one show as pending."""
+    records = []
+    for student, _folder in found:
+        record = gradebook.load(out / "students" / student)
+        records.append(record or Record(student=student, status="pending", seconds=0.0, note="not graded yet"))
+    return gradebook.write_gradebook(records, out / "gradebook.csv"), records
+
+
+def main(argv=None):
+    """Grade every student's folder, write the gradebook; 0 when every submission was graded."""
+    args = parse(argv)
+    args.jobs = args.jobs if args.jobs > 0 else cores()
+    out = args.out.resolve()
+    try:
+        found, ignored = discover(args.submissions, out)
+    except BatchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if ignored:
+        print(f"Ignoring {len(ignored)} entries that are not folders: {', '.join(ignored[:5])}", file=sys.stderr)
+    settings = settings_of(args)
+    jobs = [Job(student, folder, out / "students" / student, out / ".work" / student) for student, folder in found]
+    todo = [job for job in jobs if args.force or not is_done(gradebook.load(job.out), job.folder, settings)]
+    if len(todo) < len(jobs):
+        print(f"{len(jobs) - len(todo)} of {len(jobs)} submissions are graded already and kept "
+              "(FORCE=1 or --force regrades them)", file=sys.stderr)
+    started = time.monotonic()
+    interrupted = _with_progress(todo, args)
+    for leftover in (out / ".work", out / ".old"):
+        with contextlib.suppress(OSError):
+            leftover.rmdir()
+    path, records = rebuild(found, out)
+    _summary(records, path, time.monotonic() - started, args.jobs, interrupted)
+    return 130 if interrupted else 0
+
+
+def _with_progress(todo, args):
+    """Run the jobs under a tqdm progress bar that counts timeouts and errors as they come."""
+    from tqdm import tqdm
+    counts = {TIMEOUT: 0, ERROR: 0}
+    with tqdm(total=len(todo), desc="grading", unit="submission", file=sys.stderr, disable=args.no_progress,
+              dynamic_ncols=True) as bar:
+        def progress(record):
+            counts[record.status] = counts.get(record.status, 0) + 1
+            bar.set_postfix_str(f"{counts[TIMEOUT]} timed out, {counts[ERROR]} grader errors", refresh=False)
+            bar.update()
+        return run(todo, args, progress)
+
+
+def _summary(records, path, seconds, jobs, interrupted):
+    """One paragraph: how many were graded, what went wrong, where the gradebook is."""
+    count = {status: sum(record.status == status for record in records) for status in (*FINAL, "pending")}
+    print(f"{count[GRADED]} of {len(records)} submissions graded, {count[TIMEOUT]} timed out, "
+          f"{count[ERROR]} could not be graded ({jobs} at a time, {seconds:.0f} s this run)")
+    for record in records:
+        if record.status in (TIMEOUT, ERROR):
+            print(f"  {record.status}: {record.student}: {' '.join(record.note.split())[:150]}")
+    print(f"Gradebook: {path}")
+    if interrupted:
+        print(f"Interrupted before {len(interrupted)} submissions were graded in this run; run the same command "
+              "again to resume (finished gradings are kept)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

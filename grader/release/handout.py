@@ -1,0 +1,63 @@
+"""The student handout: exercises, the grader without its hidden checks, datasets, Makefile and README.
+
+Built by leaving files out, never by editing source: the release and class-grading packages, the
+hidden checks (grader/checks/hidden/) and the grader's known-good accuracy (given.py of the
+sandbox runtime) stay behind. Two files are generated from data: the table (its public rows and a
+count of the hidden checks) and the message catalogues (without the hidden checks' texts).
+"""
+import json
+from pathlib import Path
+from string import Template
+
+from .. import messages, table
+from .stubgen import expected_exercises
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("grader", "datasets")
+LEFT_OUT = ("grader/release", "grader/classroom", "grader/checks/hidden", "grader/sandbox/runtime/given.py")
+COPIED = {"pyproject.toml": "pyproject.toml", "uv.lock": "uv.lock", ".gitignore": ".gitignore",
+          "common.mk": "common.mk", "handout/Makefile": "Makefile"}
+
+
+def package_files(root):
+    """(path in the handout, file) of every file of the packages, less what the handout leaves out."""
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*")):
+            name = path.relative_to(root).as_posix()
+            if path.is_file() and "__pycache__" not in path.parts and not name.startswith(LEFT_OUT):
+                yield name, path
+
+
+def public_catalogue(language):
+    """A message catalogue without the texts of the hidden checks."""
+    secret = {f"check.{check.id}." for check in table.CHECKS if check.hidden}
+    kept = {key: text for key, text in messages.catalogue(language).items() if not key.startswith(tuple(secret))}
+    return json.dumps(kept, indent=1, ensure_ascii=False) + "\n"
+
+
+def public_table():
+    """table.json with the public rows and, per stub, the count and points of the hidden checks."""
+    data = table.rows(public_only=True)
+    lines = ",\n".join("  " + json.dumps(row) for row in data.pop("checks"))
+    head = json.dumps({key: data[key] for key in ("stubs", "total")})[1:-1]
+    return f'{{{head},\n "checks": [\n{lines}\n ],\n "hidden": {json.dumps(data["hidden"])}\n}}\n'
+
+
+def student_readme(template):
+    """The student README: the template with the public and hidden checks filled in."""
+    public = [check for check in table.CHECKS if not check.hidden]
+    return Template(template).substitute(public_count=len(public), public_points=sum(c.points for c in public),
+                                         hidden_summary=table.hidden_summary())
+
+
+def build(root=ROOT):
+    """Map each handout file's path (relative to the handout folder) to its bytes."""
+    root = Path(root)
+    files = {f"exercises/{name}": text.encode() for name, text in expected_exercises(root / "solutions").items()}
+    files.update({name: path.read_bytes() for name, path in package_files(root)})
+    files["grader/table.json"] = public_table().encode()
+    for path in sorted((root / "grader" / "messages").glob("*.json")):
+        files[f"grader/messages/{path.name}"] = public_catalogue(path.stem).encode()
+    files.update({target: (root / source).read_bytes() for source, target in COPIED.items()})
+    files["README.md"] = student_readme((root / "handout" / "README.md").read_text(encoding="utf-8")).encode()
+    return files

@@ -1,0 +1,215 @@
+"""The nbgrader source notebooks of the assignment, built from solutions/ and the check table.
+
+Each stub becomes an autograded answer cell (its solution regions kept, the task text moved in
+front of them as comments, so ``nbgrader generate_assignment`` leaves it to the student); each check
+becomes one locked autograder test cell worth the table's points, a hidden check inside
+``### BEGIN HIDDEN TESTS``. The test cells only report verdicts of the isolated grader (grader/cells.py).
+"""
+import ast
+import json
+import os
+from pathlib import Path
+
+from ..notebook import GIVEN, NOTEBOOKS, cell_id
+from ..table import checks_for
+from .stubgen import BEGIN, END, TASK_TEXT
+
+ASSIGNMENT = "ch3"
+COURSE_ID = "d2l-linear"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SETUP = '''# Run this cell first. The check cells show the verdicts of the kit's grader, which runs the code
+# of your answer cells in processes of its own: save the notebook before running them. The kit is the
+# folder named by D2L_KIT_ROOT, or this notebook's folder or one above it.
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+KIT = os.environ.get("D2L_KIT_ROOT") or next(
+    (str(p) for p in (Path.cwd(), *Path.cwd().parents) if (p / "grader" / "cells.py").is_file()), "")
+sys.path.insert(0, KIT)
+from grader.cells import Checks  # noqa: E402
+
+checks = Checks("{name}")
+'''
+TRY = {
+    "linear_regression": '''# Try it (d2l 3.2.7): fit a linear regression with your functions. Not graded.
+true_w, true_b = torch.tensor([2, -3.4]), 4.2
+features, labels = synthetic_data(true_w, true_b, 1000)
+w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+lr, num_epochs, batch_size = 0.03, 3, 10
+for epoch in range(num_epochs):
+    for X, y in data_iter(batch_size, features, labels):
+        squared_loss(linreg(X, w, b), y).sum().backward()
+        sgd([w, b], lr, batch_size)
+    with torch.no_grad():
+        print(f"epoch {epoch + 1}: mean loss {float(squared_loss(linreg(features, w, b), labels).mean()):.6f}")
+print("error in w:", (true_w - w.detach().reshape(true_w.shape)).tolist(), "error in b:", true_b - b.item())
+''',
+    "softmax_regression": '''# Try it (d2l 3.6.6): train softmax regression on Fashion-MNIST with your own functions.
+# Not graded.
+# torch.optim.SGD stands in for the sgd of the linear regression notebook (train_ch3 takes either).
+from datasets import load_data_fashion_mnist_fast
+
+batch_size, lr, num_epochs = 256, 0.1, 10
+train_iter, test_iter = load_data_fashion_mnist_fast(batch_size)
+W = torch.normal(0, 0.01, size=(784, 10), requires_grad=True)
+b = torch.zeros(10, requires_grad=True)
+
+
+def net(X):
+    return softmax(torch.matmul(X.reshape((-1, W.shape[0])), W) + b)
+
+
+history = train_ch3(net, train_iter, test_iter, cross_entropy, num_epochs, torch.optim.SGD([W, b], lr=lr))
+for epoch, (train_loss, train_acc, test_acc) in enumerate(history, start=1):
+    print(f"epoch {epoch}: train loss {train_loss:.4f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}")
+''',
+}
+
+
+class CourseError(ValueError):
+    """A solution module that cannot become an answer cell."""
+
+
+def answer_source(path, stub):
+    """The answer cell of a solution module: no module docstring, no relative imports, task text up front."""
+    text = Path(path).read_text(encoding="utf-8")
+    tree = ast.parse(text, filename=str(path))
+    drop = set()
+    if ast.get_docstring(tree) is not None:
+        drop.update(range(tree.body[0].lineno, tree.body[0].end_lineno + 1))
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            names = {alias.asname or alias.name: node.module for alias in node.names}
+            if any(GIVEN.get(stub, {}).get(name) != module for name, module in names.items()):
+                raise CourseError(f"{path}:{node.lineno}: a relative import the notebook does not provide "
+                                  f"(add it to grader.notebook.GIVEN)")
+            drop.update(range(node.lineno, node.end_lineno + 1))
+    lines = [line for number, line in enumerate(text.splitlines(), start=1) if number not in drop]
+    return "\n".join(_task_text_first(lines)).strip("\n") + "\n"
+
+
+def _task_text_first(lines):
+    """Move the ``### `` task lines of each solution region in front of it, as ``# `` comments."""
+    out, region = [], None
+    for line in lines:
+        marker = line.strip()
+        if marker == BEGIN:
+            region = (line, [])
+        elif marker == END and region is not None:
+            out += [region[0].replace(BEGIN, "# " + text).rstrip() for text in _task(region[1])]
+            out += [region[0], *(code for code in region[1] if TASK_TEXT.match(code) is None), line]
+            region = None
+        elif region is not None:
+            region[1].append(line)
+        else:
+            out.append(line)
+    return out
+
+
+def _task(lines):
+    return [TASK_TEXT.match(line).group(2) for line in lines if TASK_TEXT.match(line) is not None]
+
+
+def _intro(path, checks):
+    """The Markdown cell in front of an answer cell: section title, functions to write, checks."""
+    text = Path(path).read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    todo = [node for node in tree.body
+            if isinstance(node, ast.FunctionDef) and BEGIN in ast.get_source_segment(text, node)]
+    public = [check for check in checks if not check.hidden]
+    hidden = [check for check in checks if check.hidden]
+    lines = [f"## {ast.get_docstring(tree).rstrip('.')}", "", "Implement in the answer cell below:", ""]
+    lines += [f"- `{node.name}({ast.unparse(node.args)})`: {ast.get_docstring(node)}" for node in todo]
+    later = f" and {_count(hidden, 'hidden check')}, which run when your notebook is graded" if hidden else ""
+    lines += ["", f"The locked cells after it show the grader's verdicts: {_count(public, 'public check')}{later}."]
+    return "\n".join(lines)
+
+
+def _count(checks, noun):
+    points = sum(check.points for check in checks)
+    return f"{len(checks)} {noun}{'s' * (len(checks) != 1)} ({points} point{'s' * (points != 1)})"
+
+
+def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def _cell(kind, source, cell_id, metadata=None):
+    cell = {"cell_type": kind, "id": cell_id, "metadata": metadata or {}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+def test_source(check):
+    """A test cell: it reports the verdict of one check; a hidden one's call sits in a hidden region."""
+    call = f'checks.verdict("{check.id}")'
+    if not check.hidden:
+        return f"# Check {check.id} ({check.points} points): {check.title}.\n{call}\n"
+    return (f"# A hidden check of {check.stub} ({check.points} points): it runs when your notebook is graded.\n"
+            f"{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}\n")
+
+
+def source_notebook(spec, solutions_dir):
+    """The nbgrader source notebook of one NOTEBOOKS entry, as a dict."""
+    intro = (f"# {spec.title} (d2l {spec.section})\n\nWrite each function in its answer cell, where it says "
+             "`YOUR CODE HERE`, keeping the book's names and signatures. Run the setup cell first; the locked "
+             "check cells then show what the kit's grader found. Answer cells must be self-contained: the "
+             "grader runs each one as a module of its own.")
+    cells = [_cell("markdown", intro, "intro"),
+             _cell("code", SETUP.format(name=spec.name), "setup", _meta("setup", locked=True))]
+    for stub in spec.stubs:
+        path, checks = Path(solutions_dir) / f"{stub}.py", checks_for([stub])
+        cells.append(_cell("markdown", _intro(path, checks), f"about-{stub}".replace("_", "-")))
+        cells.append(_cell("code", answer_source(path, stub), stub, _meta(stub, solution=True)))
+        cells += [_cell("code", test_source(check), cell_id(check),
+                        _meta(cell_id(check), grade=True, locked=True, points=check.points)) for check in checks]
+    cells.append(_cell("code", TRY[spec.name], "try-it"))
+    return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                                        "name": "python3"},
+                                         "language_info": {"name": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def source_notebooks(solutions_dir):
+    """Map each notebook file name to its text."""
+    return {f"{spec.name}.ipynb": json.dumps(source_notebook(spec, solutions_dir), indent=1, ensure_ascii=False) + "\n"
+            for spec in NOTEBOOKS}
+
+
+def config_text(course, kit):
+    """The course's nbgrader_config.py: the kit's preprocessors, the SQLite gradebook, the cell timeout."""
+    kit, course = Path(kit).resolve(), Path(course).resolve()
+    return CONFIG.format(kit=os.path.relpath(kit, course) if kit in course.parents else str(kit), course_id=COURSE_ID)
+
+
+CONFIG = '''"""nbgrader configuration of the d2l linear networks course. `make release` writes this file."""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KIT = os.path.normpath(os.path.join(HERE, "{kit}"))
+sys.path.insert(0, KIT)
+os.environ["D2L_KIT_ROOT"] = KIT
+
+from grader.release import nbhooks  # noqa: E402
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = HERE
+c.CourseDirectory.course_id = "{course_id}"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# Seconds per cell: the last cell of softmax_regression trains for ten epochs.
+c.Execute.timeout = 600
+# The kit's isolated grader grades each submission before its kernel starts (the test cells report
+# its verdicts); feedback keeps each failed check's hint and drops the hidden tests.
+c.Autograde.autograde_preprocessors = nbhooks.autograde_preprocessors()
+c.GenerateFeedback.preprocessors = nbhooks.feedback_preprocessors()
+'''

@@ -1,0 +1,30 @@
+"""Gradescope's results.json: totals, one test per check, and never a NaN."""
+import math
+
+from ..results import Status
+from .text import check_output, number, ordered, protection_lines, total_line, visible
+
+
+def to_gradescope(report):
+    """Gradescope's results.json as a dict."""
+    tests = [_test(check, index) for index, check in enumerate(ordered(report), start=1)]
+    if report.error and not tests:
+        tests.append({"name": "grader/error autograder failed", "score": 0.0, "max_score": 0.0,
+                      "status": "failed", "output": visible(report.error), "visibility": "visible",
+                      "tags": ["grader"], "number": "1"})
+    output = [total_line(report), f"Seed {report.seed}, device {visible(report.device, 80)}.",
+              *protection_lines(report)]
+    if report.error:
+        output.append(f"autograder failed: {visible(report.error)}")
+    return {"score": round(sum(test["score"] for test in tests), 2),
+            "max_score": round(sum(test["max_score"] for test in tests), 2),
+            "execution_time": math.ceil(max(number(report.seconds), 0.0)),
+            "output": "\n".join(output), "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def _test(check, index):
+    """One Gradescope test entry for one check."""
+    return {"name": f"{check.id} {' '.join(visible(check.title, 300).split())}", "score": number(check.points),
+            "max_score": number(check.max_points), "status": "passed" if check.status == Status.PASSED else "failed",
+            "output": check_output(check), "visibility": "after_published" if check.hidden else "visible",
+            "tags": [check.stub], "number": str(index)}

@@ -1,0 +1,94 @@
+"""What every report format shares: safe text from student-controlled strings, numbers, totals and order."""
+import math
+import re
+
+from ..results import Status
+from ..table import CHECKS
+
+WIDTH = 100
+TEXT_LIMIT = 4000
+MARKS = {Status.PASSED: "✓", Status.FAILED: "✗", Status.NOT_RUN: "–"}
+ANSI = {Status.PASSED: "32", Status.FAILED: "31", Status.NOT_RUN: "33", "bold": "1", "dim": "2"}
+PROTECTIONS = ("sandbox", "user", "control group", "process limit", "worker limits")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_ORDER = {check.id: index for index, check in enumerate(CHECKS)}
+
+
+def number(value):
+    """A finite float rounded to cents: NaN, infinities and non-numbers become 0."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return round(value, 2) if math.isfinite(value) else 0.0
+
+
+def fmt(value):
+    """A number as short text (3, 2.5, 0.33); non-finite values render as nan or inf."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{value:.2f}".rstrip("0").rstrip(".") if math.isfinite(value) else str(value)
+
+
+def visible(text, limit=TEXT_LIMIT):
+    """Student-controlled text made safe to show: control characters escaped, newlines unified, clipped."""
+    text = str(text).encode("utf-8", "replace").decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
+    if len(text) > limit:
+        text = f"{text[:limit]}\n… ({len(text) - limit} more characters)"
+    return text
+
+
+def status_of(check):
+    """The check's status, with anything unknown counted as failed."""
+    return Status.of(check.status)
+
+
+def mark(check):
+    """The status mark of a check: ✓ passed, ✗ failed, – not run."""
+    return MARKS[status_of(check)]
+
+
+def ordered(report):
+    """The report's checks in table order; checks the table does not know come last."""
+    return sorted(report.checks, key=lambda check: _ORDER.get(check.id, len(_ORDER)))
+
+
+def totals(report):
+    """(score, maximum, percent) with non-finite points counted as 0."""
+    score = round(sum(number(check.points) for check in report.checks), 2)
+    top = round(sum(number(check.max_points) for check in report.checks), 2)
+    return score, top, round(100 * score / top, 1) if top > 0 else 0.0
+
+
+def total_line(report):
+    """``Total: S / M (P%)``."""
+    score, top, percent = totals(report)
+    return f"Total: {fmt(score)} / {fmt(top)} ({fmt(percent)}%)"
+
+
+def run_line(report):
+    """Seed, device and wall time of the grading run on one line."""
+    return f"Seed {report.seed} · device {visible(report.device, 80)} · {fmt(number(report.seconds))} s"
+
+
+def check_output(check):
+    """What a student reads about one check: a short pass line, or the hint followed by the detail."""
+    status = status_of(check)
+    if status == Status.PASSED:
+        return f"passed on {visible(check.device, 80)} in {fmt(number(check.seconds))} s"
+    if status == Status.NOT_RUN:
+        return f"not run: {visible(check.detail) or 'this check could not run here'}\n\nHint: {check.hint}"
+    return check.hint + (f"\n\n{visible(check.detail)}" if check.detail else "")
+
+
+def environment_lines(report):
+    """``name: value`` for every entry of the report's environment."""
+    return [f"{name}: {value}" for name, value in report.environment.items()]
+
+
+def protection_lines(report):
+    """How student code was confined on this run, so a score can be weighed."""
+    return [f"{name.capitalize()}: {report.environment[name]}" for name in PROTECTIONS if name in report.environment]
