@@ -28,9 +28,9 @@ exercises: $(STAMP) ## regenerate exercises/ from solutions/ (FORCE=1 also repla
 check-exercises: $(STAMP) ## check that exercises/ is exactly what the generator produces
 	@$(PY) -m grader.release.stubgen --check
 
-grade-all: $(STAMP) ## grade a class: SUBMISSIONS=dir with one folder per student (JOBS=n TIMEOUT=s FORCE=1 OUT=dir)
+grade-all: $(STAMP) ## grade a class: SUBMISSIONS=dir with one folder per student (JOBS=n TIMEOUT=s FORCE=1 OUT=dir; SEED=n for one seed instead of secret ones)
 	@test -n "$(SUBMISSIONS)" || { echo "error: name the class's folder: make grade-all SUBMISSIONS=path/to/folder (one subfolder per student)" >&2; exit 2; }
-	@$(PY) -m grader.classroom.batch "$(SUBMISSIONS)" --out "$(CLASS_OUT)" --timeout $(TIMEOUT) --seed $(SEED) --device $(DEVICE) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+	@$(PY) -m grader.classroom.batch "$(SUBMISSIONS)" --out "$(CLASS_OUT)" --timeout $(TIMEOUT) --device $(DEVICE) $(if $(filter command line environment,$(origin SEED)),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 gradescope: $(STAMP) ## build dist/gradescope/autograder.zip for Gradescope
 	@$(PY) -m grader.classroom.gradescope build --out dist/gradescope

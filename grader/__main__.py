@@ -36,6 +36,8 @@ def parse(argv):
 def main(argv=None):
     """Grade, write every report format, print the summary; 0 when grading completed, 2 when it could not."""
     started, args = time.perf_counter(), parse(argv)
+    for stream in (sys.stdout, sys.stderr):   # the report's marks and any student text, whatever the locale
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace")
     for stop in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop, _stopped)
     out = args.out.resolve()
@@ -44,25 +46,29 @@ def main(argv=None):
         return 2
     try:
         with as_modules(args.submission) as modules:
-            folder, options = _plan(args, out, modules)
-            return _grade(args, out, started, folder, options, modules is not None)
+            folder, options = _plan(args, modules)
+            return _grade(args, out, started, folder, options, modules)
     except (NotebookError, run.GraderError) as error:
         return _failed(args, out, str(error))
+    except KeyboardInterrupt as stop:
+        return _failed(args, out, f"grading was interrupted ({stop or 'Ctrl-C'}) before it finished")
+    except Exception:
+        return _failed(args, out, "the grader crashed:\n" + traceback.format_exc(limit=8))
 
 
-def _plan(args, out, modules):
+def _plan(args, modules):
     """The folder to grade and the grading's options; a notebook's own stubs unless --only narrows them."""
     asked = [name.strip() for name in args.only.split(",") if name.strip()]
     if modules is not None:
-        folder, stubs = modules
+        folder, stubs, _refused = modules
         asked = [name for name in stubs if not asked or name in asked] or asked
     else:
         folder = args.submission
     return folder, run.Options(seed=args.seed, device=args.device, only=tuple(asked), threads=args.threads,
-                               call_timeout=args.call_timeout, hide=(out,))
+                               call_timeout=args.call_timeout)
 
 
-def _grade(args, out, started, folder, options, from_notebooks):
+def _grade(args, out, started, folder, options, modules):
     """Start the fork server before the grader's own heavy imports, so both overlap; then grade and report."""
     server = run.start(folder, options)
     try:
@@ -70,16 +76,9 @@ def _grade(args, out, started, folder, options, from_notebooks):
     except BaseException:
         run.shut_down(server)
         raise
-    try:
-        report = run.grade(folder, options, server=server, started=started)
-    except run.GraderError as error:
-        return _failed(args, out, str(error))
-    except KeyboardInterrupt as stop:
-        return _failed(args, out, f"grading was interrupted ({stop or 'Ctrl-C'}) before it finished")
-    except Exception:
-        return _failed(args, out, "the grader crashed:\n" + traceback.format_exc(limit=8))
-    if from_notebooks:
-        report = dataclasses.replace(report, submission=str(args.submission))
+    report = run.grade(folder, options, server=server, started=started)
+    if modules is not None:   # the notebooks' names, and any notebook the grader refused to read
+        report = dataclasses.replace(report, submission=str(args.submission), refused={**modules[2], **report.refused})
     write_all(report, out)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print(to_terminal(report, color=color))

@@ -34,18 +34,10 @@ class Checks:
 
     def verdict(self, check_id):
         """Print a passed check; raise CheckFailed with the hint for any other."""
-        found = self._load().get("checks", {}).get(check_id)
-        if found is None:
-            problem = self.verdicts.get("error") or "the grader reported nothing for it"
-            raise CheckFailed(f"✗ {check_id}: no verdict ({problem})")
-        name = f"a hidden check of {check_id.split('/')[0]}" if found.get("hidden") else check_id
-        if found["status"] == Status.PASSED:
-            print(f"✓ {name}: passed, {_points(found['points'])} points")
-            return
-        if found["status"] == Status.NOT_RUN:
-            raise CheckFailed(f"– {name}: not run on this machine, so this cell earns nothing.\n{found['detail']}")
-        lines = [f"✗ {name}: failed", f"Hint: {found['hint']}"]
-        raise CheckFailed("\n".join(lines + ([found["detail"]] if found.get("detail") else [])))
+        passed, text = verdict_text(self._load(), check_id)
+        if not passed:
+            raise CheckFailed(text)
+        print(text)
 
     def _load(self):
         if self.verdicts is None:
@@ -68,5 +60,15 @@ class Checks:
         return out / "verdicts.json"
 
 
-def _points(value):
-    return f"{float(value):g}"
+def verdict_text(verdicts, check_id):
+    """(passed, what the check's cell shows) for ``check_id`` in the verdicts (a verdicts.json as a dict)."""
+    found = verdicts.get("checks", {}).get(check_id)
+    if not isinstance(found, dict):
+        return False, f"✗ {check_id}: no verdict ({verdicts.get('error') or 'the grader reported nothing for it'})"
+    name = f"a hidden check of {check_id.split('/')[0]}" if found.get("hidden") else check_id
+    if found.get("status") == Status.PASSED:
+        return True, f"✓ {name}: passed, {float(found.get('points', 0)):g} points"
+    if found.get("status") == Status.NOT_RUN:
+        return False, f"– {name}: not run on this machine, so this cell earns nothing.\n{found.get('detail', '')}"
+    lines = [f"✗ {name}: failed", f"Hint: {found.get('hint', '')}"]
+    return False, "\n".join(lines + ([found["detail"]] if found.get("detail") else []))

@@ -100,6 +100,8 @@ def _failure_text(shown, failure, timeout):
     if failure.kind == "timeout":
         return (f"{shown} did not finish within {timeout:g} s (an infinite loop, or far too much work); "
                 f"its process was stopped.{said}")
+    if failure.kind == "refused":
+        return f"{shown} sent back something the grader does not read ({failure}): return plain tensors and numbers."
     return f"{shown}: the process running it ended without answering (exit(), os._exit() or a crash).{said}"
 
 

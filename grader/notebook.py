@@ -5,7 +5,9 @@ name. A test cell holds one check: ``check-STUB-ASPECT`` for a public check, ``h
 N-th hidden check of a stub (in table order), so a released notebook never names a hidden check.
 """
 import json
+import os
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +36,9 @@ NOTEBOOKS = (
 GIVEN = {"train_ch3": {"accuracy": "accuracy"}}
 
 
+NOTEBOOK_LIMIT = 16 << 20   # the largest notebook read; the chapter's notebooks are well under 1 MiB
+
+
 class NotebookError(ValueError):
     """A file that is not a readable notebook."""
 
@@ -52,21 +57,35 @@ CELL_IDS = {cell_id(check): check for check in CHECKS}
 def source_of(cell):
     """A cell's source as one string (nbformat allows a list of lines)."""
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
 def nbgrader_meta(cell):
     """The cell's nbgrader metadata, or {}."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
     return meta if isinstance(meta, dict) else {}
 
 
 def read(path):
-    """A notebook file as a dict; a clear NotebookError when it is not one."""
+    """A notebook file as a dict, read without following a link and within NOTEBOOK_LIMIT; else NotebookError."""
     try:
-        notebook = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise NotebookError(f"{path} is not a readable notebook ({error})") from None
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if Path(path).is_symlink():
+            raise NotebookError(f"{path} is a symbolic link, which the grader does not follow") from None
+        raise NotebookError(f"{path} cannot be read ({error})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotebookError(f"{path} is not a regular file")
+        data = handle.read(NOTEBOOK_LIMIT + 1)
+    if len(data) > NOTEBOOK_LIMIT:
+        raise NotebookError(f"{path} is larger than {NOTEBOOK_LIMIT >> 20} MiB: not a notebook of this assignment")
+    try:
+        notebook = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise NotebookError(f"{path} is not a readable notebook ({reason})") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError(f"{path} is not a Jupyter notebook (no list of cells)")
     return notebook
@@ -75,7 +94,7 @@ def read(path):
 def answers(notebook):
     """Map each stub to the source of its answer cell; the first cell with an id wins, as in nbgrader."""
     found = {}
-    for cell in notebook["cells"]:
+    for cell in (cell for cell in notebook["cells"] if isinstance(cell, dict)):
         meta = nbgrader_meta(cell)
         stub = meta.get("grade_id")
         if cell.get("cell_type") == "code" and meta.get("solution") and stub in STUBS and stub not in found:
@@ -92,20 +111,27 @@ def module_text(stub, source):
 
 
 def notebooks_in(path):
-    """The notebook files a submission path names: one .ipynb, or every .ipynb of a folder."""
+    """The notebook files a submission path names: one .ipynb, or every .ipynb of a folder (links included:
+    reading one refuses it)."""
     path = Path(path)
-    if path.is_file() and path.suffix == ".ipynb":
+    if path.suffix == ".ipynb" and (path.is_file() or path.is_symlink()):
         return [path]
     if path.is_dir() and not any(path.glob("*.py")):
         return sorted(path.glob("*.ipynb"))
     return []
 
 
-def extract(paths, target):
-    """Write one module per answer cell found in ``paths`` into ``target``; return the stubs written."""
+def extract(paths, target, refused):
+    """Write one module per answer cell found in ``paths`` into ``target``; return the stubs written.
+    A notebook that cannot be read is left out and named in ``refused`` ({file name: why})."""
     written = {}
     for path in paths:
-        for stub, source in answers(read(path)).items():
+        try:
+            notebook = read(path)
+        except NotebookError as error:
+            refused[Path(path).name] = str(error)
+            continue
+        for stub, source in answers(notebook).items():
             module = Path(target) / f"{stub}.py"
             if not module.exists():
                 module.write_text(module_text(stub, source), encoding="utf-8")
@@ -121,21 +147,22 @@ def siblings(path):
 
 @contextmanager
 def as_modules(path):
-    """For a notebook submission, yield (folder of extracted modules, stubs to grade); else None."""
+    """For a notebook submission, yield (folder of extracted modules, stubs to grade, refused notebooks); else None."""
     paths = notebooks_in(path)
     if not paths:
         yield None
         return
-    folder = Path(tempfile.mkdtemp(prefix="d2l-notebook-"))
+    folder, refused = Path(tempfile.mkdtemp(prefix="d2l-notebook-")), {}
     try:
-        single = Path(path).is_file()
-        graded = extract(paths, folder)
+        single = Path(path).suffix == ".ipynb"
+        graded = extract(paths, folder, refused)
         if not graded:
             names = ", ".join(stub for stub in STUBS)
-            raise NotebookError(f"no answer cell of this assignment ({names}) was found in {path}")
+            problems = "".join(f"; {why}" for why in refused.values())
+            raise NotebookError(f"no answer cell of this assignment ({names}) was found in {path}{problems}")
         if single:
-            extract(siblings(Path(path)), folder)
+            extract(siblings(Path(path)), folder, {})
         stubs = [stub for stub in STUBS if stub in graded] if single else list(STUBS)
-        yield folder, stubs
+        yield folder, stubs, refused
     finally:
         shutil.rmtree(folder, ignore_errors=True)

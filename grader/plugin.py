@@ -35,8 +35,7 @@ class Collector:
     @pytest.fixture
     def rng(self, request):
         """A torch.Generator seeded from the run's seed and the check id, independent of check order."""
-        digest = hashlib.sha256(f"{self.settings.seed}:{_check_id(request.node)}".encode()).digest()
-        return torch.Generator().manual_seed(int.from_bytes(digest[:8], "big") >> 1)
+        return check_generator(self.settings.seed, _check_id(request.node))
 
     @pytest.fixture
     def memo(self):
@@ -113,13 +112,20 @@ class Collector:
             seconds=round(seconds, 3))
 
 
+def check_generator(seed, check_id):
+    """The generator of a check's random inputs: drawn from the grading's seed and the check's id alone."""
+    digest = hashlib.sha256(f"{seed}:{check_id}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "big") >> 1)
+
+
 def _group(check):
     """The worker a check runs in: the stub's public checks share one, its hidden checks another."""
     return check.stub, check.hidden
 
 
 def _group_order(check):
-    return STUBS.index(check.stub), check.hidden
+    """Every public check runs before any hidden one, so no public check's output can show a hidden input."""
+    return check.hidden, STUBS.index(check.stub)
 
 
 def _check_id(item):

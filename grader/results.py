@@ -63,6 +63,7 @@ class GradeReport:
     curves: tuple = ()
     error: str = ""      # set when the grader itself failed: the report then explains why
     environment: dict = field(default_factory=dict)
+    refused: dict = field(default_factory=dict)   # files of the submission not graded ({name: why}): links...
 
     @property
     def score(self):

@@ -5,9 +5,8 @@ with ``start`` before its own heavy imports, so that both import torch at the sa
 """
 import os
 import platform
-import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .results import GradeReport
@@ -30,11 +29,9 @@ class Options:
     only: tuple = ()
     threads: int = 1
     call_timeout: float = 10.0   # seconds each call of a student function may take; training has its own
-    hide: tuple = field(default=())   # folders student code must not see, such as the report folder
 
     def __post_init__(self):
         object.__setattr__(self, "only", tuple(self.only or ()))
-        object.__setattr__(self, "hide", tuple(self.hide or ()))
 
 
 def selection(only):
@@ -54,7 +51,7 @@ def start(submission, options):
     if not submission.is_dir():
         raise GraderError(f"submission folder {submission} does not exist")
     selection(options.only)
-    return ForkServer.start(submission, STUBS, options.threads, options.hide)
+    return ForkServer.start(submission, STUBS, options.threads)
 
 
 class Grading:
@@ -63,6 +60,7 @@ class Grading:
     def __init__(self, server, seed, device, call_timeout):
         self.server, self.seed, self.device, self.call_timeout = server, seed, device, call_timeout
         self.cuda = device == "cuda"
+        self.secret = int.from_bytes(os.urandom(16), "big")   # never leaves the grader; fresh for every grading
         self._data, self.data_problem = None, ""
 
     @property
@@ -122,7 +120,7 @@ def grade(submission, options=None, server=None, started=None, **settings):
         shut_down(server)
     return GradeReport(submission=str(server.submission), seed=options.seed, device=device, checks=checks,
                        seconds=round(time.perf_counter() - started, 2), curves=curves,
-                       environment=environment(options, device, stubs, server))
+                       environment=environment(options, device, stubs, server), refused=dict(server.refused))
 
 
 def _run_checks(grading, ids):
@@ -148,7 +146,6 @@ def _run_checks(grading, ids):
 def shut_down(server):
     """Kill the fork server and everything under it, and remove its scratch folder."""
     server.close()
-    shutil.rmtree(server.scratch, ignore_errors=True)
 
 
 def environment(options, device, stubs, server):
@@ -157,7 +154,8 @@ def environment(options, device, stubs, server):
     limits = server.limits
     memory = f"{limits['memory_limit'] >> 30} GiB address space" if limits["memory_limit"] else "no memory limit (CUDA)"
     return {"python": platform.python_version(), "torch": torch.__version__, "device": device,
-            "student code": "separate worker processes, one per stub, clean environment, python -I",
+            "student code": "separate worker processes (one per stub for its public checks, another for its hidden "
+                            "ones), clean environment, python -I",
             **server.sandbox.protections(),
             "worker limits": f"{memory}, {limits['cpu_seconds']} s CPU, {limits['output_limit'] >> 20} MiB output, "
                              "256 open files, no core files",

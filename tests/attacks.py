@@ -2,10 +2,13 @@
 
 Each attack writes some files over a copy of ``solutions/`` or ``exercises/`` and names the exact
 outcome: which checks fail (all others graded pass), a phrase one failure must show, and a time
-bound. In sources, OUT, CANARY, REPO and PORT stand for the report folder, a folder of the
-instructor's that must stay untouched, the kit's checkout and a local port that listens.
+bound as a multiple of a baseline measured in the same run (plus the call time limits a hang must
+wait out). In sources, OUT, CANARY, CLASSMATE, REPO, PORT and WEIGHTS stand for the report folder, a
+folder of the instructor's that must stay untouched, a classmate's submission, the kit's checkout,
+a local port that listens, and weights trained on the real Fashion-MNIST before the grading.
 """
 from dataclasses import dataclass
+from pathlib import Path
 
 from grader.table import CHECKS
 
@@ -23,11 +26,13 @@ class Attack:
     says: tuple = ()        # (check id, phrase its detail must contain, or a tuple of phrases one of which)
     only: tuple = ("accuracy",)
     base: str = "solutions"
-    bound: float = 30.0     # seconds within which grading must end (calls time out after 3 s here)
+    bound: float = 8.0      # grading ends within this many baselines (an untouched stub's grading) ...
+    waits: int = 0          # ... plus this many call time limits (a hang costs one, then shorter ones)
     later: float = 0.0      # seconds to wait before looking for late effects (detached processes)
-    namespaces: bool = False  # holds only inside bubblewrap (hidden files, no network)
+    needs: str = ""         # the layer the outcome depends on: "namespaces" (bubblewrap), "own-user", "bounded-home"
     data: bool = False
     replace: tuple = ()     # (file, old, new): a change to the base's file instead of a new file
+    extra: str = ""         # the name of a further assertion of test_hostile.EXTRA on the report
 
 
 FORGE = """
@@ -72,8 +77,8 @@ PATCH = """import torch
 def accuracy(y_hat, y):
     return 12345.0
 """
-ACCURACY_WRONG = ("accuracy/count", "accuracy/class-indices")
-SOFTMAX_WRONG = tuple(check for check in every("softmax") if check != "softmax/device")  # meta has no values
+ACCURACY_WRONG = ("accuracy/count", "accuracy/class-indices", "accuracy/device")
+SOFTMAX_WRONG = every("softmax")   # the device check also wants the right values on the CPU
 NOT_IMPLEMENTED = ("accuracy/count", "Not implemented yet")
 STOPPED = ("accuracy/count", "tried to stop the program")
 DIED = ("accuracy/count", "ended without answering")
@@ -90,14 +95,15 @@ ATTACKS = [
     Attack("os._exit at import", {"accuracy.py": "import os\nos._exit(0)\n"}, every("accuracy"), DIED),
     Attack("exit at call", accuracy(["sys.exit(0)"]), every("accuracy"), STOPPED),
     Attack("os._exit at call", accuracy(["os._exit(0)"]), every("accuracy"), DIED),
-    Attack("infinite loop", accuracy(["while True:", "    pass"]), every("accuracy"), HUNG, bound=30),
+    Attack("infinite loop", accuracy(["while True:", "    pass"]), every("accuracy"), HUNG, waits=3),
     Attack("sleep with signals ignored", accuracy(
         ["for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM, signal.SIGXCPU):",
-         "    signal.signal(sig, signal.SIG_IGN)", "time.sleep(10 ** 6)"]), every("accuracy"), HUNG, bound=30),
+         "    signal.signal(sig, signal.SIG_IGN)", "time.sleep(10 ** 6)"]), every("accuracy"), HUNG, waits=3),
     Attack("memory bomb", accuracy(["hoard = []", "while True:", "    hoard.append(bytearray(1 << 28))"]),
-           every("accuracy"), ("accuracy/count", ("MemoryError", "did not finish", "ended without answering"))),
+           every("accuracy"), ("accuracy/count", ("MemoryError", "did not finish", "ended without answering")),
+           waits=3),
     Attack("fork bomb", accuracy(["while True:", "    try:", "        if os.fork() == 0:", "            os.setsid()",
-                                  "    except OSError:", "        pass"]), every("accuracy"), HUNG, bound=40),
+                                  "    except OSError:", "        pass"]), every("accuracy"), HUNG, waits=3),
     Attack("recursion bomb", accuracy(["sys.setrecursionlimit(10 ** 8)", "class Deep:",
                                        "    __getattr__ = lambda self, name: getattr(self, name)",
                                        "return Deep().count"]), every("accuracy"), DIED),
@@ -155,14 +161,15 @@ ATTACKS = [
                                       "    return torch.full_like(X, 1 / X.shape[1])\n"},
            SOFTMAX_WRONG, ("softmax/value", "X ="), only=("softmax",)),
     Attack("solutions and hidden checks read from disk", {"accuracy.py": READ}, every("accuracy"),
-           ("accuracy/count", "blocked: FileNotFoundError"), namespaces=True),
+           ("accuracy/count", "blocked: FileNotFoundError"), needs="namespaces"),
     Attack("solutions read through a symlinked log", accuracy(
-        ["os.remove('accuracy.log')", "os.symlink('REPO/solutions/softmax.py', 'accuracy.log')", "os._exit(1)"]),
-        every("accuracy"), DIED),
+        ["log = os.readlink('/proc/self/fd/1')", "for target in (log, 'accuracy.log'):", "    try:",
+         "        os.remove(target)", "        os.symlink('REPO/solutions/softmax.py', target)",
+         "    except OSError:", "        pass", "os._exit(1)"]), every("accuracy"), DIED),
     Attack("network access", accuracy(
         ["import socket", "try:", "    socket.create_connection(('127.0.0.1', PORT), timeout=2).sendall(b'leak')",
          "except OSError as error:", "    raise RuntimeError(f'no network: {error}')", "return 0.0"]),
-        every("accuracy"), ("accuracy/count", "no network"), namespaces=True),
+        every("accuracy"), ("accuracy/count", "no network"), needs="namespaces"),
     Attack("global torch state changed", {"sgd.py": "import torch\ntorch.set_default_dtype(torch.float64)\n"
                                           "torch.set_num_threads(64)\ntorch.manual_seed(123)\ntorch.set_grad_enabled(False)\n"
                                           "\n\ndef sgd(params, lr, batch_size):\n    raise NotImplementedError()\n"},
@@ -186,4 +193,68 @@ ATTACKS = [
                     "        test_acc = evaluate_accuracy(net, test_iter)\n"
                     "        history.append((train_loss, train_acc, test_acc))\n",
                     "        history.append((0.25, 0.95, 0.93))\n")),
+]
+
+
+CLASSMATE = """
+import os, sys
+FOUND = []
+for path in ("CLASSMATE/accuracy.py", "CLASSMATE", "OUT", "CANARY/grades.csv", "REPO/solutions"):
+    try:
+        FOUND.append(f"{path}: " + (open(path).read(60) if os.path.isfile(path) else str(os.listdir(path))[:80]))
+    except OSError as error:
+        FOUND.append(f"{path}: blocked {type(error).__name__}")
+sys.path.insert(0, "CLASSMATE")
+try:
+    from accuracy import accuracy  # a classmate's module, wherever it can be reached
+except ImportError:
+    def accuracy(y_hat, y):
+        raise RuntimeError("; ".join(FOUND))
+"""
+REMEMBER = """import os
+import torch
+
+SEEN = os.path.join(os.environ.get("HOME", "."), "seen.txt")
+
+
+def {name}(*args):
+    try:
+        with open(SEEN, "a") as handle:
+            handle.write(f"{{float(args[0].abs().max())}}\\n")
+    except Exception:
+        pass
+    with open(SEEN) as handle:
+        seen = [float(line) for line in handle if line.strip()]
+    raise RuntimeError(f"largest input seen so far: {{max(seen, default=0):.4g}}")
+"""
+NOTHING = {
+    "softmax.py": "import torch\n\n\ndef softmax(X):\n    return torch.zeros_like(X)\n",
+    "cross_entropy.py": "import torch\n\n\ndef cross_entropy(y_hat, y):\n    return torch.zeros(len(y_hat))\n",
+    "accuracy.py": "def accuracy(y_hat, y):\n    return 0.0\n",
+    "sgd.py": "def sgd(params, lr, batch_size):\n    for param in params:\n        param.grad = None\n",
+}
+FORGED = (Path(__file__).with_name("forged_train_ch3.py")).read_text()
+TRAIN_CH3 = tuple(check for check in every("train_ch3"))
+
+ATTACKS += [
+    Attack("a classmate's modules and the instructor's folders read", {"accuracy.py": CLASSMATE}, every("accuracy"),
+           ("accuracy/count", "classmate/accuracy.py: blocked"), needs="own-user"),
+    Attack("training forged with weights trained elsewhere and a perfect log", {"train_ch3.py": FORGED}, TRAIN_CH3,
+           ("train_ch3/convergence-scratch", "secret to this grading"), only=("train_ch3",), base="exercises",
+           data=True, extra="training not verified"),
+    Attack("the disk filled through 3000 nested folders", accuracy(
+        ["for _ in range(3000):", "    os.mkdir('d')", "    os.chdir('d')", "for i in range(16):",
+         "    with open(f'f{i}', 'wb') as handle:", "        handle.write(bytes(64 << 20))", "return 0.0"]),
+        every("accuracy"), ("accuracy/count", ("No space left", "File too large")), needs="bounded-home"),
+    Attack("an answer of 200000 empty lists", accuracy(["return [[]] * 200_000"]), every("accuracy"),
+           ("accuracy/count", "does not read")),
+    Attack("inputs remembered across checks and stubs", {"softmax.py": REMEMBER.format(name="softmax"),
+                                                         "cross_entropy.py": REMEMBER.format(name="cross_entropy")},
+           every("softmax", "cross_entropy"), ("softmax/value", "largest input seen"),
+           only=("softmax", "cross_entropy"), extra="no hidden input shown"),
+    Attack("points for doing nothing", NOTHING, every("softmax", "cross_entropy", "accuracy", "sgd"),
+           ("softmax/device", "expected"), only=("softmax", "cross_entropy", "accuracy", "sgd")),
+    Attack("unpaired surrogates, bidi overrides and line separators in messages", accuracy(
+        ["raise RuntimeError('evil \\ud800 text \\u202e reversed \\u2028 split \\u2029 end')"]),
+        every("accuracy"), ("accuracy/count", "evil"), extra="safe text"),
 ]

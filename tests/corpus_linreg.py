@@ -56,8 +56,8 @@ BUGS = [
     Bug("sgd/in-place", "sgd", "            param -= lr * param.grad / batch_size\n            param.grad.zero_()",
         "            step = lr * param.grad / batch_size\n            param.grad.zero_()\n"
         "            param = param - step",
-        ("sgd/update", "sgd/in-place"), "still holds its old values"),
+        ("sgd/update", "sgd/zero-grad", "sgd/no-grad", "sgd/in-place"), "still holds its old values"),
     Bug("sgd/in-place", "sgd", "        for param in params:\n            param -= lr * param.grad / batch_size",
         "        for i, param in enumerate(params):\n            params[i] = param - lr * param.grad / batch_size",
-        ("sgd/update", "sgd/in-place"), "still holds its old values"),
+        ("sgd/update", "sgd/zero-grad", "sgd/no-grad", "sgd/in-place"), "still holds its old values"),
 ]

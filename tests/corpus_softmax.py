@@ -1,18 +1,19 @@
 """Buggy softmax submissions (d2l 3.6.2)."""
 from bugs import Bug
 
+ALL = ("softmax/value", "softmax/overflow", "softmax/underflow", "softmax/keepdim", "softmax/gradient",
+       "softmax/device")
+
 BUGS = [
     Bug("softmax/value", "softmax", "X_exp / X_exp.sum(dim=1, keepdim=True)", "X_exp / X_exp.sum()",
-        ("softmax/value", "softmax/overflow", "softmax/underflow", "softmax/keepdim", "softmax/gradient"),
-        "returned"),
+        ALL, "returned"),
     Bug("softmax/overflow", "softmax", "torch.exp(X - X.max(dim=1, keepdim=True).values)", "torch.exp(X)",
         ("softmax/overflow", "softmax/underflow"), "NaN"),
     Bug("softmax/underflow", "softmax", "torch.exp(X - X.max(dim=1, keepdim=True).values)",
         "torch.exp(X - X.max(dim=1, keepdim=True).values.clamp(min=0))",
         ("softmax/underflow",), "NaN"),
     Bug("softmax/keepdim", "softmax", "X_exp / X_exp.sum(dim=1, keepdim=True)", "X_exp / X_exp.sum(dim=1)",
-        ("softmax/value", "softmax/overflow", "softmax/underflow", "softmax/keepdim", "softmax/gradient"),
-        "5x5"),
+        ALL, "5x5"),
     Bug("softmax/gradient", "softmax", "X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)",
         "X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values).detach()",
         ("softmax/gradient",), "gradient"),

@@ -10,7 +10,9 @@ BUGS = [
     Bug("train_ch3/convergence-scratch", "train_ch3", "            updater(X.shape[0])", "            pass",
         ("train_ch3/convergence-scratch",), "test accuracy"),
     Bug("train_ch3/convergence-concise", "train_ch3", "            updater.step()", "            pass",
-        ("train_ch3/convergence-concise", "train_ch3/zero-grad"), "test accuracy"),
+        # a loop that never updates the parameters cannot be told from a forged one: every loop check fails
+        ("train_ch3/convergence-concise", "train_ch3/epochs", "train_ch3/test-each-epoch", "train_ch3/eval-mode",
+         "train_ch3/zero-grad"), "test accuracy"),
     Bug("train_ch3/epochs", "train_ch3", "    for _ in range(num_epochs):", "    for _ in range(num_epochs - 1):",
         ("train_ch3/epochs", "train_ch3/test-each-epoch"), "made 2 passes"),
     Bug("train_ch3/test-each-epoch", "train_ch3",

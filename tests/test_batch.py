@@ -139,3 +139,44 @@ def test_a_missing_or_empty_class_folder_is_a_clear_error(make_args, says, tmp_p
     run = subprocess.run(["make", "-s", "grade-all", *args, f"OUT={tmp_path / 'out'}"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120, env=dict(os.environ, MAKEFLAGS=""))
     assert run.returncode != 0 and says in run.stderr and "Traceback" not in run.stderr
+
+
+def test_links_are_never_followed_and_are_reported(tmp_path):
+    class_ = tmp_path / "class"
+    alice = student(class_ / "alice", ROOT / "exercises")
+    (class_ / "mallory").symlink_to(alice)                       # a whole folder that is a link to a classmate's
+    (class_ / "trudy").mkdir()
+    for path in (ROOT / "solutions").glob("*.py"):               # modules that are links to the kit's solutions
+        (class_ / "trudy" / path.name).symlink_to(path)
+    out = tmp_path / "out"
+    run = grade_all(class_, out, "--jobs", 2)
+    assert run.returncode == 0, run.stderr
+    book = gradebook(out)
+    assert book["mallory"]["status"] == "error" and "symbolic link" in book["mallory"]["note"]
+    assert "mallory" in run.stderr and book["trudy"]["status"] == "graded" and book["trudy"]["total"] == "0"
+    verdicts = json.loads((out / "students" / "trudy" / "verdicts.json").read_text())
+    assert set(verdicts["refused"]) == {f"{stub}.py" for stub in STUBS}
+    assert all("symbolic link" in why for why in verdicts["refused"].values())
+    assert "Files not graded" in (out / "students" / "trudy" / "report.md").read_text()
+
+
+def memorised_softmax():
+    """A softmax that returns, whatever its input, the answer it saw for softmax/value with the public seed 0."""
+    import torch
+
+    from grader.plugin import check_generator
+    X = torch.randn(4, 6, generator=check_generator(0, "softmax/value")) * 2
+    answer = torch.softmax(X, dim=1).tolist()
+    return f"import torch\n\n\ndef softmax(X):\n    return torch.tensor({answer})\n"
+
+
+def test_official_gradings_use_secret_seeds_so_memorised_answers_fail(tmp_path):
+    class_ = tmp_path / "class"
+    student(class_ / "zoe").joinpath("softmax.py").write_text(memorised_softmax())
+    public = grade(class_ / "zoe", device="cpu", only=["softmax"])
+    assert {c.id: c.status for c in public.checks}["softmax/value"] == "passed"   # memorised for seed 0
+    run = grade_all(class_, tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    verdicts = json.loads((tmp_path / "out" / "students" / "zoe" / "verdicts.json").read_text())
+    assert verdicts["seed"] != 0 and verdicts["checks"]["softmax/value"]["status"] == "failed"
+    assert gradebook(tmp_path / "out")["zoe"]["softmax"] == "0"

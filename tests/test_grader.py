@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from bugs import Bug
 
+from bugs import Bug
 from grader.run import grade
 from grader.table import CHECKS, STUBS
 
@@ -194,3 +194,34 @@ def test_stopping_the_grader_with_sigterm_leaves_no_process_and_no_scratch_folde
     grader.send_signal(signal.SIGTERM)
     assert grader.wait(timeout=60) != 0
     assert _processes_running("sleep 987") == [] and list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("content, says", [
+    (b'{"cells": []' + b" " * (17 << 20) + b"}", "larger than 16 MiB"),
+    (b'{"cells": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "nested too deeply"),
+    (b"\xff\xfe not json", "not a readable notebook"),
+])
+def test_a_notebook_too_large_too_deep_or_unreadable_is_refused_with_valid_results(content, says, tmp_path):
+    notebook = tmp_path / "softmax_regression.ipynb"
+    notebook.write_bytes(content)
+    run = run_cli(str(notebook), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2 and says in run.stderr and "Traceback" not in run.stderr, run.stderr[-2000:]
+    for name in ("results.json", "verdicts.json"):
+        assert says in json.loads((tmp_path / "out" / name).read_text())["error" if name == "verdicts.json" else
+                                                                          "output"]
+
+
+def test_links_in_a_submission_are_never_followed_and_are_named_in_the_report(tmp_path):
+    folder = submission(tmp_path, ROOT / "exercises")
+    (folder / "accuracy.py").unlink()
+    (folder / "accuracy.py").symlink_to(ROOT / "solutions" / "accuracy.py")
+    report = grade(folder, device="cpu", only=["accuracy"])
+    assert report.score == 0
+    assert report.refused == {"accuracy.py": "is a symbolic link, which the grader does not follow"}
+    assert all("accuracy.py is a symbolic link" in check.detail for check in report.checks if check.max_points)
+
+
+def test_a_notebook_that_is_a_link_is_refused(tmp_path):
+    (tmp_path / "linear_regression.ipynb").symlink_to(ROOT / "README.md")
+    run = run_cli(str(tmp_path / "linear_regression.ipynb"), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2 and "symbolic link" in run.stderr

@@ -62,6 +62,7 @@ def test_the_bundle_holds_the_scripts_at_its_root_the_grader_with_every_check_an
     assert {f"kit/grader/checks/check_{stub}.py" for stub in STUBS} <= set(infos)
     assert sum(name.startswith("kit/data/fashion-mnist/") for name in infos) == 4
     assert not [name for name in infos if name.startswith(("kit/solutions", "kit/exercises", "kit/tests"))]
+    assert stat.S_IMODE(infos["kit/.course-secret"].external_attr >> 16) == 0o600   # the seeds of official gradings
     syntax = subprocess.run(["bash", "-n", str(ROOT / "grader" / "classroom" / "bundle" / "setup.sh")])
     assert syntax.returncode == 0
 

@@ -70,7 +70,7 @@ def test_the_handout_leaves_out_the_hidden_checks_and_the_instructors_tools(rele
     assert sum(count for count, _ in table["hidden"].values()) == len(HIDDEN)
     assert sum(points for _, points in table["hidden"].values()) == sum(check.points for check in HIDDEN)
     for left_out in ("grader/release", "grader/classroom", "grader/checks/hidden", "grader/sandbox/runtime/given.py",
-                     "solutions", "tests", "bench"):
+                     "solutions", "tests", "bench", ".course-secret"):
         assert not (handout / left_out).exists(), left_out
     assert (handout / "grader" / "checks" / "check_softmax.py").is_file()
     makefile = (handout / "Makefile").read_text() + (handout / "common.mk").read_text()

@@ -1,50 +1,8 @@
 """Public checks of train_ch3 (d2l 3.6.5, 3.6.6): evaluate_accuracy, and the loop's structure on a small problem."""
 import torch
 
+from grader.checks.training import SMALL, small_run
 from grader.harness import CheckFailed, check, expect_number
-
-TRAINING_TIMEOUT = 120   # ten epochs on the real data take a few seconds on one CPU thread
-SMALL = dict(train=640, test=192, batch=64, epochs=3, lr=0.1)
-
-
-def train(client, grading, mode, data, epochs, lr, batch_size, device="cpu"):
-    """One instrumented run of the student's train_ch3 in ``client``'s worker (scratch: d2l 3.6, concise: 3.7).
-
-    A student failure comes back as the CheckFailed it raised, so that it can be kept and shown by each check.
-    """
-    request = {"op": "train", "mode": mode, "device": device, "seed": grading.seed, "epochs": epochs, "lr": lr,
-               "batch_size": batch_size, "images": data[0], "labels": data[1], "test_images": data[2],
-               "test_labels": data[3]}
-    shown = f"train_ch3 ({mode} softmax regression{' on ' + device if device != 'cpu' else ''})"
-    try:
-        return client.request(request, TRAINING_TIMEOUT, shown, device)
-    except CheckFailed as failure:
-        return failure
-
-
-def shared(memo, key, compute):
-    """The observation ``key`` of this grading, computed once; a kept failure fails every check that reads it."""
-    if key not in memo:
-        memo[key] = compute()
-    if isinstance(memo[key], CheckFailed):
-        raise CheckFailed(str(memo[key]))
-    return memo[key]
-
-
-def small_data(seed):
-    """A small labelled batch source the grader controls, for observing the loop's mechanics."""
-    generator = torch.Generator().manual_seed(seed)
-    count = SMALL["train"] + SMALL["test"]
-    images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8, generator=generator)
-    labels = torch.randint(0, 10, (count,), generator=generator)
-    cut = SMALL["train"]
-    return images[:cut], labels[:cut], images[cut:], labels[cut:]
-
-
-def small_run(stub, grading, memo):
-    """The student's train_ch3 with nn.Linear and torch.optim.SGD on the small problem, observed once per grading."""
-    return shared(memo, "small", lambda: train(stub, grading, "concise", small_data(grading.seed), SMALL["epochs"],
-                                               SMALL["lr"], SMALL["batch"]))
 
 
 def passes(log, kind):

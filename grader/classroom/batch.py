@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import child
 from ..report import VERDICTS, verdicts
 from ..sandbox import procs
+from ..seeds import official_seed
 from ..table import STUBS
 from . import gradebook
 from .gradebook import ERROR, FINAL, GRADED, SKIPPED_PARTS, TIMEOUT, Record
@@ -26,6 +27,7 @@ from .gradebook import ERROR, FINAL, GRADED, SKIPPED_PARTS, TIMEOUT, Record
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("*.py", "*.ipynb")
 GRACE = 10.0     # seconds a stopped grader gets to remove its workers before it is killed
+LINK_NOTE = "a symbolic link, which class grading never follows"
 POLL = 0.1
 
 
@@ -57,7 +59,8 @@ def parse(argv):
     parser.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: the CPU cores)")
     parser.add_argument("--timeout", type=float, default=600, help="wall-clock limit per submission, in seconds")
     parser.add_argument("--force", action="store_true", help="regrade students that were graded already")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="one seed for everyone (default: each submission's own secret seed, see grader.seeds)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
@@ -82,19 +85,25 @@ def discover(submissions, out):
         raise BatchError(f"the report folder {out} must not be inside the submissions folder {submissions}")
     entries = [entry for entry in sorted(submissions.iterdir())
                if not entry.name.startswith(".") and entry.name not in SKIPPED_PARTS]
-    found = [(entry.name, submission_root(entry)) for entry in entries if entry.is_dir()]
-    if not found:
+    found = [(entry.name, submission_root(entry)) for entry in entries if _folder(entry)]
+    links = [entry.name for entry in entries if entry.is_symlink()]
+    if not found and not links:
         files = ", ".join(entry.name for entry in entries[:5]) or "nothing"
         raise BatchError(f"no student folders in {submissions} (it holds {files}): expected one subfolder per "
                          "student with that student's modules (synthetic_data.py, ...) or notebooks")
-    return found, [entry.name for entry in entries if not entry.is_dir()]
+    return found, [entry.name for entry in entries if not entry.is_dir()], links
+
+
+def _folder(path):
+    """A folder itself, not a symbolic link to one (links are never followed: they could point anywhere)."""
+    return path.is_dir() and not path.is_symlink()
 
 
 def submission_root(folder):
     """The student's folder, or its only subfolder when the modules sit one level down (an unpacked archive)."""
     if any(any(folder.glob(pattern)) for pattern in SOURCES):
         return folder
-    inner = [entry for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith(".")
+    inner = [entry for entry in folder.iterdir() if _folder(entry) and not entry.name.startswith(".")
              and entry.name not in SKIPPED_PARTS]
     if len(inner) == 1 and any(any(inner[0].glob(pattern)) for pattern in SOURCES):
         return inner[0]
@@ -103,7 +112,7 @@ def submission_root(folder):
 
 def settings_of(args):
     """What a record must have been graded with to be kept on a re-run."""
-    return {"seed": args.seed, "device": args.device, "timeout": args.timeout}
+    return {"seed": "official" if args.seed is None else args.seed, "device": args.device, "timeout": args.timeout}
 
 
 def is_done(record, folder, settings):
@@ -121,8 +130,9 @@ def start(job, args):
     shutil.rmtree(job.work, ignore_errors=True)
     job.work.mkdir(parents=True)
     job.fingerprint = gradebook.fingerprint(job.folder)
+    seed = official_seed(job.student, job.folder) if args.seed is None else args.seed
     with open(job.work / "grader.log", "wb") as log:
-        job.process = child.start(job.folder, job.work, log, seed=args.seed, device=args.device, threads=1)
+        job.process = child.start(job.folder, job.work, log, seed=seed, device=args.device, threads=1)
     job.started = time.monotonic()
 
 
@@ -212,12 +222,15 @@ def run(jobs, args, progress):
     return interrupted
 
 
-def rebuild(found, out):
-    """The gradebook from every student's record on disk; students without one show as pending."""
+def rebuild(found, links, out):
+    """The gradebook from every student's record on disk; students without one show as pending, and a
+    student entry that is a symbolic link as an error (it is never followed)."""
     records = []
     for student, _folder in found:
         record = gradebook.load(out / "students" / student)
         records.append(record or Record(student=student, status="pending", seconds=0.0, note="not graded yet"))
+    records += [Record(student=name, status=ERROR, seconds=0.0, note=LINK_NOTE) for name in links]
+    records.sort(key=lambda record: record.student)
     return gradebook.write_gradebook(records, out / "gradebook.csv"), records
 
 
@@ -227,12 +240,15 @@ def main(argv=None):
     args.jobs = args.jobs if args.jobs > 0 else cores()
     out = args.out.resolve()
     try:
-        found, ignored = discover(args.submissions, out)
+        found, ignored, links = discover(args.submissions, out)
     except BatchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    ignored = [name for name in ignored if name not in links]
     if ignored:
         print(f"Ignoring {len(ignored)} entries that are not folders: {', '.join(ignored[:5])}", file=sys.stderr)
+    if links:
+        print(f"Not graded, {LINK_NOTE}: {', '.join(links)}", file=sys.stderr)
     settings = settings_of(args)
     jobs = [Job(student, folder, out / "students" / student, out / ".work" / student) for student, folder in found]
     todo = [job for job in jobs if args.force or not is_done(gradebook.load(job.out), job.folder, settings)]
@@ -244,7 +260,7 @@ def main(argv=None):
     for leftover in (out / ".work", out / ".old"):
         with contextlib.suppress(OSError):
             leftover.rmdir()
-    path, records = rebuild(found, out)
+    path, records = rebuild(found, links, out)
     _summary(records, path, time.monotonic() - started, args.jobs, interrupted)
     return 130 if interrupted else 0
 

@@ -21,6 +21,7 @@ from .. import child
 from ..files import write_atomic
 from ..report import VERDICTS, to_gradescope, verdicts
 from ..results import GradeReport
+from ..seeds import SECRET, course_secret, official_seed
 from ..table import STUBS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,8 @@ def kit_files():
     """(name in the zip, file) of every file of the kit that grading needs."""
     for name in KIT_FILES:
         yield f"kit/{name}", ROOT / name
+    course_secret()
+    yield f"kit/{SECRET.name}", SECRET   # the seeds of official gradings; students never see the bundle
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*")):
             name = path.relative_to(ROOT).as_posix()
@@ -66,7 +69,7 @@ def build(out):
             for name in ("setup.sh", "run_autograder"):
                 _add(archive, name, BUNDLE / name, 0o755)
             for name, path in [*kit_files(), *data_files()]:
-                _add(archive, name, path, 0o644)
+                _add(archive, name, path, 0o600 if path == SECRET else 0o644)
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:
@@ -117,14 +120,24 @@ def failure(message, seconds):
     return to_gradescope(report)
 
 
-def grade_staged(staged, report, timeout):
-    """Grade the staged copy; Gradescope's results as the grader wrote them, or a failure that says why."""
-    code = child.run(staged, report, None, timeout)
+def grade_staged(staged, report, timeout, upload):
+    """Grade the staged copy with the upload's secret seed; Gradescope's results as the grader wrote them,
+    or a failure that says why."""
+    code = child.run(staged, report, None, timeout, seed=official_seed(upload, staged))
     try:
         verdicts.read(report / VERDICTS)   # grading ended with a result, an error of the grader's included
         return json.loads((report / "results.json").read_text(encoding="utf-8"))
     except ValueError as error:
         raise RuntimeError(f"the grader ended with status {code} without a result ({error})") from None
+
+
+def upload(root):
+    """The name of this upload in Gradescope's metadata (each upload has an id of its own)."""
+    try:
+        metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
+        return f"gradescope/{metadata.get('id', '')}"
+    except (OSError, ValueError, AttributeError):
+        return "gradescope"
 
 
 def run(root, timeout):
@@ -133,7 +146,7 @@ def run(root, timeout):
     results.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="d2l-gradescope-"))
     try:
-        data = grade_staged(stage(root / "submission", work / "submission"), work / "report", timeout)
+        data = grade_staged(stage(root / "submission", work / "submission"), work / "report", timeout, upload(root))
     except SubmissionError as error:
         data = failure(str(error), time.perf_counter() - started)
     except subprocess.TimeoutExpired:

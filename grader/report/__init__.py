@@ -23,16 +23,22 @@ def write_all(report, out_dir):
     """Write results.json, verdicts.json, report.md, report.html, junit.xml and curves.png; return the paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    png = curves_png(report)
+    files = {"results.json": _json(to_gradescope(report), indent=2), VERDICTS: _json(to_verdicts(report), indent=1)}
+    written = [write_atomic(out_dir / name, data) for name, data in files.items()]   # the results come first
+    png = _plot(report)
     files = {"curves.png": png} if png else {}
     if not png:
         (out_dir / "curves.png").unlink(missing_ok=True)
-    files["junit.xml"] = to_junit(report)
-    files["report.md"] = to_markdown(report)
-    files["report.html"] = to_html(report, png)
-    files["results.json"] = _json(to_gradescope(report), indent=2)
-    files[VERDICTS] = _json(to_verdicts(report), indent=1)
-    return [write_atomic(out_dir / name, data) for name, data in files.items()]
+    files.update({"junit.xml": to_junit(report), "report.md": to_markdown(report), "report.html": to_html(report, png)})
+    return written + [write_atomic(out_dir / name, data) for name, data in files.items()]
+
+
+def _plot(report):
+    """The curves' PNG, or None when there are none or the plot could not be drawn (the results come first)."""
+    try:
+        return curves_png(report)
+    except Exception:
+        return None
 
 
 def _json(data, indent):

@@ -2,7 +2,7 @@
 import math
 
 from ..results import Status
-from .text import check_output, number, ordered, protection_lines, total_line, visible
+from .text import check_output, number, ordered, protection_lines, refused_lines, total_line, visible
 
 
 def to_gradescope(report):
@@ -14,6 +14,7 @@ def to_gradescope(report):
                       "tags": ["grader"], "number": "1"})
     output = [total_line(report), f"Seed {report.seed}, device {visible(report.device, 80)}.",
               *protection_lines(report)]
+    output += [f"Not graded: {line}" for line in refused_lines(report)]
     if report.error:
         output.append(f"autograder failed: {visible(report.error)}")
     return {"score": round(sum(test["score"] for test in tests), 2),

@@ -3,7 +3,7 @@ import base64
 from html import escape
 
 from ..results import Status
-from .text import fmt, mark, number, ordered, run_line, status_of, total_line, visible
+from .text import fmt, mark, number, ordered, refused_lines, run_line, status_of, total_line, visible
 
 _CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1000px; margin: 2em auto;
@@ -50,6 +50,9 @@ def _summary(report):
              f'<table class="meta">{_rows(facts)}</table>']
     if report.error:
         parts.append(f'<div class="error"><h2>Autograder failed</h2><pre>{_e(report.error)}</pre></div>')
+    if report.refused:
+        items = "".join(f"<li>{_e(line)}</li>" for line in refused_lines(report))
+        parts.append(f'<div class="error"><h2>Files not graded</h2><ul>{items}</ul></div>')
     return parts
 
 

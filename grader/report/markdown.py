@@ -2,7 +2,7 @@
 import re
 
 from ..results import Status
-from .text import environment_lines, fmt, mark, ordered, run_line, status_of, total_line, visible
+from .text import environment_lines, fmt, mark, ordered, refused_lines, run_line, status_of, total_line, visible
 
 
 def to_markdown(report):
@@ -12,6 +12,8 @@ def to_markdown(report):
              run_line(report), ""]
     if report.error:
         lines += ["## Autograder failed", "", *_fence(report.error), ""]
+    if report.refused:
+        lines += ["## Files not graded", "", *(f"- {_cell(line)}" for line in refused_lines(report)), ""]
     if checks:
         lines += ["| | Check | Title | Points |", "|:-:|---|---|--:|"]
         lines += [f"| {mark(check)} | `{check.id}` | {_cell(check.title)} | "

@@ -10,7 +10,10 @@ TEXT_LIMIT = 4000
 MARKS = {Status.PASSED: "✓", Status.FAILED: "✗", Status.NOT_RUN: "–"}
 ANSI = {Status.PASSED: "32", Status.FAILED: "31", Status.NOT_RUN: "33", "bold": "1", "dim": "2"}
 PROTECTIONS = ("sandbox", "user", "control group", "process limit", "worker limits")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Control characters, and the invisible ones that reorder or break lines: bidi controls, line and
+# paragraph separators, zero-width and byte-order marks.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
+                      "\ufeff\ufffe\uffff]")
 _ORDER = {check.id: index for index, check in enumerate(CHECKS)}
 
 
@@ -34,7 +37,7 @@ def fmt(value):
 
 def visible(text, limit=TEXT_LIMIT):
     """Student-controlled text made safe to show: control characters escaped, newlines unified, clipped."""
-    text = str(text).encode("utf-8", "replace").decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
     if len(text) > limit:
         text = f"{text[:limit]}\n… ({len(text) - limit} more characters)"
@@ -82,6 +85,11 @@ def check_output(check):
     if status == Status.NOT_RUN:
         return f"not run: {visible(check.detail) or 'this check could not run here'}\n\nHint: {check.hint}"
     return check.hint + (f"\n\n{visible(check.detail)}" if check.detail else "")
+
+
+def refused_lines(report):
+    """One line per file of the submission that was not graded, and why (a link is never followed)."""
+    return [f"{visible(name, 200)} {visible(why, 300)}" for name, why in sorted(report.refused.items())]
 
 
 def environment_lines(report):

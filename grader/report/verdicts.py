@@ -30,7 +30,8 @@ def to_verdicts(report):
               for curve in report.curves]
     return {"format": FORMAT, "submission": visible(report.submission, 500), "seed": report.seed,
             "device": visible(report.device, 80), "seconds": number(report.seconds), "error": visible(report.error),
-            "score": score, "max_score": top, "checks": checks, "curves": curves}
+            "score": score, "max_score": top, "checks": checks, "curves": curves,
+            "refused": {visible(name, 200): visible(why, 300) for name, why in report.refused.items()}}
 
 
 @dataclass(frozen=True)

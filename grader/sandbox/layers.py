@@ -1,9 +1,9 @@
 """How the processes that run student code are confined, strongest layers first.
 
-bubblewrap namespaces (only the Python environment, the whitelisted submission copy and a scratch
-folder visible), an unprivileged user of their own when the grader runs as root, a control group
-that caps processes and memory and finds every process to kill, and a process-count limit. Each
-layer is used where this machine allows it, and ``protections()`` tells the report which were.
+bubblewrap namespaces (a file system holding only what grading needs, see ``bwrap``), an
+unprivileged user of their own when the grader runs as root, a control group that caps processes
+and memory and finds every process to kill, a home of bounded size, and a process-count limit.
+Each layer is used where this machine allows it, and ``protections()`` tells the report which were.
 """
 import fcntl
 import os
@@ -12,13 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import bwrap as bubblewrap
 from .cgroups import GROUP_MEMORY, PROCESS_LIMIT, ControlGroup
 from .procs import kill_user, threads_of
 
-ROOT = Path(__file__).resolve().parents[2]   # the kit: grader, solutions and hidden checks
 LAUNCH = Path(__file__).with_name("launch.py")
 SANDBOX_UIDS = range(64200, 64328)   # one per concurrent grading, so one cannot starve another
-TMPFS_SIZE = 64 << 20                # each empty folder that masks a host folder
 
 
 class Sandbox:
@@ -26,8 +25,9 @@ class Sandbox:
 
     _bwrap_works = {}
 
-    def __init__(self, bwrap=None, uid=None, group=None, notes=(), lock=None):
+    def __init__(self, bwrap=None, uid=None, group=None, notes=(), lock=None, off=False):
         self.bwrap, self.uid, self.group, self.notes, self._lock = bwrap, uid, group, list(notes), lock
+        self.off = off   # D2L_KIT_SANDBOX=none: no layer but the workers' resource limits
 
     @property
     def kind(self):
@@ -38,7 +38,7 @@ class Sandbox:
         """Every layer this machine allows. D2L_KIT_SANDBOX=no-namespaces goes without bubblewrap,
         D2L_KIT_SANDBOX=none without any layer but the resource limits."""
         if os.environ.get("D2L_KIT_SANDBOX") == "none":
-            return cls(notes=["sandbox turned off with D2L_KIT_SANDBOX=none"])
+            return cls(notes=["sandbox turned off with D2L_KIT_SANDBOX=none"], off=True)
         notes, (uid, lock) = [], _claim_uid()
         group = ControlGroup.create(notes)
         bwrap = shutil.which("bwrap")
@@ -66,7 +66,7 @@ class Sandbox:
             notes.append(f"bubblewrap cannot start here: {cls._bwrap_works[bwrap]}")
         return not cls._bwrap_works[bwrap]
 
-    def wrap(self, command, scratch, hide=()):
+    def wrap(self, command, scratch):
         """The command line that starts ``command`` inside every layer of this sandbox.
 
         Without bubblewrap, launch.py drops to the sandbox user. With it, bubblewrap runs with the
@@ -76,45 +76,39 @@ class Sandbox:
         groups = self.group.procs_files() if self.group else ()
         nproc = None if self.group else _process_limit(self.uid)
         if not self.bwrap:
-            return _launcher(groups, self.uid, nproc) + command
+            home = scratch / "home" if self._private_home() else None
+            return _launcher(groups, self.uid, nproc, home) + command
         drop = ["--uid", str(self.uid)] if self.uid is not None else []
         drop += ["--nproc", str(nproc)] if nproc else []
-        return _launcher(groups) + self._bwrap_args(scratch, hide) + ["--", *command, *drop]
+        return _launcher(groups) + bubblewrap.arguments(self.bwrap, scratch, self.uid is not None) + \
+            ["--", *command, *drop]
 
-    def _bwrap_args(self, scratch, hide):
-        """Namespaces; the host read-only, with the kit, /tmp and folders other users cannot enter
-        masked by empty ones; the Python environment and the scratch folders bound back."""
-        python = _outermost({Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent})
-        hidden = {Path("/tmp"), ROOT, *(Path(p) for p in hide if Path(p).exists())}
-        masks = hidden | {_closed_ancestor(p) for p in python} - {None}
-        args, made = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"], set()
+    def _private_home(self):
+        """Whether the launcher gives the home a tmpfs of its own: root can, outside bubblewrap."""
+        return not self.bwrap and not self.off and os.geteuid() == 0
 
-        def parents(path):  # folders bubblewrap would otherwise create inside a mask as private (0700)
-            inside = [p for p in reversed(path.parents) if any(m in p.parents or m == p for m in masks)]
-            made.update(fresh := [p for p in inside if p not in made and p not in masks])
-            return [arg for p in fresh for arg in ("--perms", "0755", "--dir", str(p))]
-
-        for path in sorted(masks, key=lambda p: len(p.parts)):
-            args += parents(path) + ["--size", str(TMPFS_SIZE), "--tmpfs", str(path)]
-        binds = [(path, "--ro-bind") for path in python] + [(scratch / "home", "--bind")]
-        binds += [(scratch / name, "--ro-bind") for name in ("lib", "submission")]
-        for path, how in binds:
-            args += parents(path) + [how, str(path), str(path)]
-        for device in sorted(Path("/dev").glob("nvidia*")):
-            args += ["--dev-bind", str(device), str(device)]
-        if self.uid is not None:
-            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        return args + ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-                       "--new-session", "--chdir", str(scratch / "home")]
+    def places(self, scratch):
+        """The runtime package's folder, the submission copy and the home, as sandboxed processes see them."""
+        if self.bwrap:
+            return bubblewrap.places()
+        return {name: scratch / name for name in ("lib", "submission", "home")}
 
     def prepare(self, scratch):
-        """Give the sandbox's user its home folder, the only place it may write."""
-        scratch.chmod(0o755)
-        home = scratch / "home"
-        home.mkdir(mode=0o700, exist_ok=True)
+        """The host-side folders of a grading: only the grader lists the scratch folder; the sandbox user
+        owns its home and reads the submission copy; the grader alone keeps the workers' logs."""
+        scratch.chmod(0o711)
+        for name, mode in (("home", 0o700), ("submission", 0o750), ("logs", 0o700), ("lib", 0o755)):
+            (scratch / name).mkdir(mode=mode)
         if self.uid is not None:
-            os.chown(home, self.uid, self.uid)
-        return home
+            os.chown(scratch / "home", self.uid, self.uid)
+            os.chown(scratch / "submission", 0, self.uid)
+        return self.places(scratch)
+
+    def readable(self, path):
+        """Let the sandbox user (and only it, where it has a user of its own) read the file ``path``."""
+        if self.uid is not None:
+            os.chown(path, 0, self.uid)
+        path.chmod(0o640 if self.uid is not None else 0o644)
 
     def members(self):
         """PIDs of every process in this sandbox's control group, or None without one."""
@@ -132,9 +126,14 @@ class Sandbox:
     def protections(self):
         """What the report says about the confinement of student code on this run."""
         limit = f"{PROCESS_LIMIT} processes and threads"
-        return {"sandbox": f"{self.kind}: " + ("PID, network, IPC and mount namespaces; only the Python "
-                                              "environment and the submission's modules visible, read-only"
-                                              if self.bwrap else "no namespaces"),
+        size = f"{bubblewrap.HOME_SIZE >> 20} MiB"
+        home = (f"a {size} tmpfs of its own" if self.bwrap else f"a {size} tmpfs of its own, where the kernel allows "
+                "it (else each file is capped)" if self._private_home() else "a folder of the host (each file capped)")
+        return {"sandbox": f"{self.kind}: " + ("PID, network, IPC and mount namespaces; of the host's files only "
+                                              "the system, the Python environment and the submission's modules "
+                                              "visible, read-only" if self.bwrap else
+                                              "no namespaces: the host's files as the sandbox user's rights allow"),
+                "home": home,
                 "user": f"uid {self.uid} (unprivileged, its own)" if self.uid is not None
                 else f"the grader's own (uid {os.getuid()})",
                 "control group": (f"{self.group.kind}: {limit}, {GROUP_MEMORY >> 30} GiB memory in all"
@@ -143,9 +142,10 @@ class Sandbox:
                 "sandbox notes": "; ".join(self.notes) or "none"}
 
 
-def _launcher(groups=(), uid=None, nproc=None):
+def _launcher(groups=(), uid=None, nproc=None, home=None):
     """The launch.py prefix that applies the layers outside bubblewrap (empty when none applies)."""
     options = [arg for path in groups for arg in ("--group", path)]
+    options += ["--home", str(home)] if home is not None else []
     options += ["--uid", str(uid)] if uid is not None else []
     options += ["--nproc", str(nproc)] if nproc else []
     return [sys.executable, "-I", "-B", str(LAUNCH), *options, "--"] if options else []
@@ -180,19 +180,6 @@ def _process_limit(uid):
     if os.geteuid() == 0:
         return None  # root is exempt from the limit
     return len(threads_of(os.getuid())) + PROCESS_LIMIT
-
-
-def _closed_ancestor(path):
-    """The outermost folder above ``path`` that other users cannot enter (to be masked and re-bound)."""
-    for parent in reversed(path.parents):
-        if parent != Path("/") and not parent.stat().st_mode & 0o001:
-            return parent
-    return None
-
-
-def _outermost(paths):
-    """The paths that are not inside another of them, parents first."""
-    return sorted((p for p in paths if not any(o in p.parents for o in paths)), key=lambda p: len(p.parts))
 
 
 def _python_usable_by(uid):

@@ -29,8 +29,11 @@ def on_meta(stub, shown, *args):
 
 @check("accuracy/device")
 def check_device(stub, rng, grading):
-    """Predictions are compared on the inputs' device; only the count is converted (d2l 3.6.5)."""
+    """The right count on the CPU; predictions are compared on the inputs' device, only the count is converted
+    (d2l 3.6.5)."""
     scores, predicted, y, correct = predictions(rng, 8, 4)
+    shown = f"accuracy(y_hat, y) with scores y_hat = {show(scores)}, y = {show(y)} ({correct:g} of 8 correct)"
+    expect_number(stub.call("accuracy", scores.clone(), y.clone(), shown=shown).value, correct, shown)
     on_meta(stub, "accuracy(y_hat, y) with scores y_hat (8, 4) and labels y (8,) on the meta device", scores, y)
     if grading.cuda:
         for y_hat, kind in ((scores, "scores"), (predicted, "class indices")):

@@ -45,8 +45,10 @@ def check_indexing(stub, rng):
 
 @check("cross_entropy/device")
 def check_device(stub, rng, grading):
-    """The loss is computed on the device of y_hat (d2l 3.6.4)."""
+    """Correct losses on the CPU, computed on the device of y_hat: meta always, cuda when present (d2l 3.6.4)."""
     y_hat, y = probabilities(rng, 6, 4)
+    shown = f"cross_entropy(y_hat, y) with y_hat = {show(y_hat)}, y = {show(y)}"
+    compare(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, y_hat, y, shown)
     shown = "cross_entropy(y_hat, y) with y_hat (6, 4) and y (6,) on the meta device"
     on_meta = call_on_meta(stub, "cross_entropy", y_hat, y, shown=shown)
     per_example(expect_tensor(on_meta, shown, device="meta"), shown, 6)

@@ -5,10 +5,19 @@ from grader.checks.check_sgd import NAMES, run_sgd
 from grader.harness import CheckFailed, check, show
 
 
+def expect_an_update(params, after, shown):
+    """Fail unless sgd changed every parameter: checks of how it updates need an update to judge."""
+    for name, param, seen in zip(NAMES, params, after):
+        if torch.equal(seen["value"], param):
+            raise CheckFailed(f"{shown}: afterwards {name} still holds its old values {show(param)}; sgd must "
+                              f"update every parameter (param - lr * param.grad / batch_size).")
+
+
 @check("sgd/zero-grad")
 def check_zero_grad(stub, rng):
-    """Every parameter's gradient is zero after the update (d2l 3.2.6)."""
-    _, _, after, shown = run_sgd(stub, rng)
+    """Every parameter is updated and its gradient is zero afterwards (d2l 3.2.6)."""
+    params, _, after, shown = run_sgd(stub, rng)
+    expect_an_update(params, after, shown)
     for name, seen in zip(NAMES, after):
         grad = seen["grad"]
         if grad is not None and (type(grad) is not torch.Tensor or grad.count_nonzero()):
@@ -18,8 +27,9 @@ def check_zero_grad(stub, rng):
 
 @check("sgd/no-grad")
 def check_no_grad(stub, rng):
-    """Parameters stay leaves that require grad: the update is not recorded (d2l 3.2.6)."""
-    _, _, after, shown = run_sgd(stub, rng)
+    """Parameters are updated and stay leaves that require grad: the update is not recorded (d2l 3.2.6)."""
+    params, _, after, shown = run_sgd(stub, rng)
+    expect_an_update(params, after, shown)
     for name, seen in zip(NAMES, after):
         if not seen["requires_grad"]:
             raise CheckFailed(f"{shown}: afterwards {name} no longer requires grad, so the next backward() "

@@ -3,7 +3,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
-from grader.checks.check_train_ch3 import passes, shared, small_run, train
+from grader.checks.check_train_ch3 import passes
+from grader.checks.training import generator, shared, small_run, train
 from grader.harness import CheckFailed, Client, check
 from grader.results import Curve
 
@@ -11,20 +12,37 @@ EPOCHS, LR, BATCH = 10, 0.1, 256   # the book's settings (d2l 3.6.6)
 ON_CPU = ("scratch", "concise")    # the two CPU trainings, run side by side
 
 
+def disguised(grading, memo):
+    """Fashion-MNIST under the grading's own secret permutation of the pixels and of the labels.
+
+    A linear model learns it exactly as well as the original (the permutations only rename inputs and
+    classes), but weights trained anywhere else, the original data included, are useless on it.
+    """
+    def make():
+        rng = generator(grading, "pixels and labels")
+        pixels, labels = torch.randperm(784, generator=rng), torch.randperm(10, generator=rng)
+        train_x, train_y, test_x, test_y = grading.data
+
+        def moved(images):
+            return images.reshape(len(images), 784)[:, pixels].reshape(images.shape)
+        return moved(train_x), labels[train_y], moved(test_x), labels[test_y]
+    return shared(memo, "disguised data", make)
+
+
 def convergence_run(stub, grading, memo, mode, device="cpu"):
-    """The student's train_ch3 on the real data with the book's settings, observed once per grading."""
+    """The student's train_ch3 on the disguised real data with the book's settings, observed once per grading."""
     if device == "cpu" and ("converge", mode, device) not in memo:
         _side_by_side(stub, grading, memo)
     return shared(memo, ("converge", mode, device),
-                  lambda: train(stub, grading, mode, grading.data, EPOCHS, LR, BATCH, device))
+                  lambda: train(stub, grading, mode, disguised(grading, memo), EPOCHS, LR, BATCH, device))
 
 
 def _side_by_side(stub, grading, memo):
     """Run the CPU trainings at once, each in a worker of its own, so they share the CPU cores."""
     clients = [Client(stub.stub, stub.server, stub.on_device, stub.call_timeout) for _ in ON_CPU]
-    pool = ThreadPoolExecutor(len(ON_CPU))
+    data, pool = disguised(grading, memo), ThreadPoolExecutor(len(ON_CPU))
     try:
-        results = list(pool.map(lambda pair: train(pair[0], grading, pair[1], grading.data, EPOCHS, LR, BATCH),
+        results = list(pool.map(lambda pair: train(pair[0], grading, pair[1], data, EPOCHS, LR, BATCH),
                                 zip(clients, ON_CPU)))
     finally:  # on a stop, killing the workers first ends the trainings the threads wait for
         for client in clients:
@@ -51,14 +69,15 @@ def measure(snapshots, data):
 def converged(stub, grading, memo, curves, mode, device="cpu"):
     """Fail unless the grader's own test accuracy after training exceeds 0.7; record the curve."""
     observed = convergence_run(stub, grading, memo, mode, device)
-    losses, accuracies = measure(observed.get("snapshots") or [], grading.data)
+    losses, accuracies = measure(observed.get("snapshots") or [], disguised(grading, memo))
     seconds = observed.get("seconds") if type(observed.get("seconds")) is float else 0.0
     curves.append(Curve(f"{mode}{' (' + device + ')' if device != 'cpu' else ''}", tuple(losses), tuple(accuracies),
                         round(seconds, 3)))
     final = accuracies[-1] if accuracies else float("nan")
     if not final > 0.7:
         raise CheckFailed(f"after train_ch3 ({mode}, lr {LR}, batch {BATCH}, {EPOCHS} epochs) the grader measured "
-                          f"test accuracy {final:.3f} on the real Fashion-MNIST test set (needs > 0.7). "
+                          f"test accuracy {final:.3f} on the real Fashion-MNIST test set, its pixels and classes in "
+                          f"an order secret to this grading (needs > 0.7). "
                           f"Per epoch: [{', '.join(f'{a:.3f}' for a in accuracies)}]; "
                           f"train loss per epoch: [{', '.join(f'{v:.3f}' for v in losses)}].")
     return observed

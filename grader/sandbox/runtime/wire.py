@@ -14,7 +14,9 @@ import time
 import torch
 
 MAX_FRAME = 1 << 30          # what the grader sends (the training data is about 55 MB)
-MAX_ANSWER = 64 << 20        # what a worker may send back
+MAX_ANSWER = 64 << 20        # what a worker may send back, tensors included
+MAX_HEADER = 4 << 20         # the JSON part of one frame: everything but the tensors' bytes
+MAX_CONTAINERS = 100_000     # lists and objects in one frame's JSON, counted before it is parsed
 MAX_TENSORS = 50_000
 MAX_DEPTH = 32
 _HEADER = struct.Struct(">II")  # header length, payload length
@@ -84,7 +86,10 @@ def encode(message):
 
 
 def decode(header_bytes, payload):
-    """Rebuild a message from a frame's parts, accepting only plain data."""
+    """Rebuild a message from a frame's parts, accepting only plain data; the JSON is parsed only once it is
+    known to hold at most MAX_CONTAINERS lists and objects, so parsing it cannot take much memory."""
+    if header_bytes.count(b"[") + header_bytes.count(b"{") > MAX_CONTAINERS:
+        raise WireError(f"a frame may hold at most {MAX_CONTAINERS} lists and objects")
     try:
         header = json.loads(header_bytes)
         sizes = header["sizes"]
@@ -150,6 +155,8 @@ def receive(sock, deadline=None, limit=MAX_FRAME):
     header_len, payload_len = _HEADER.unpack(_read_exactly(sock, _HEADER.size, deadline))
     if header_len + payload_len > limit:
         raise WireError(f"an answer of {header_len + payload_len} bytes is over the limit of {limit}")
+    if header_len > MAX_HEADER and limit <= MAX_ANSWER:
+        raise WireError(f"an answer's data of {header_len} bytes besides its tensors is over {MAX_HEADER}")
     header = _read_exactly(sock, header_len, deadline)
     return decode(header, _read_exactly(sock, payload_len, deadline))
 
