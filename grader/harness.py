@@ -18,15 +18,22 @@ IMPORT_TIMEOUT = 30.0
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict is "failed"; the message is the detail the student reads."""
+    """A check's verdict is "failed"; the message is the detail the student reads, and ``culprit`` the stub
+    the grader traced the failure to, when it did (a training that fails because of one function)."""
+
+    def __init__(self, message, culprit=""):
+        super().__init__(message)
+        self.culprit = culprit
 
 
 @dataclass
 class Called:
-    """What one call of a student function gave back: its value and each argument afterwards."""
+    """What one call of a student function gave back: its value, each argument afterwards, and the library
+    softmax or cross-entropy functions it called."""
 
     value: object
     args: list
+    library: list
 
 
 class Client:
@@ -43,7 +50,8 @@ class Client:
                    "device": device, "grad_args": list(grad_args), "seed": seed, "materialize": materialize,
                    "grads": {str(k): v for k, v in (grads or {}).items()}, "backward": backward}
         answer = self.request(request, timeout or self.call_timeout, shown or f"{function}(...)", device)
-        return Called(answer.get("value"), answer.get("args") or [])
+        library = answer.get("library")
+        return Called(answer.get("value"), answer.get("args") or [], library if type(library) is list else [])
 
     def request(self, request, timeout, shown, device="cpu"):
         """Send a request; a student failure of any kind becomes CheckFailed with a readable detail."""

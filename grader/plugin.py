@@ -79,11 +79,12 @@ class Collector:
         yield
         check_id = _check_id(item)
         if call.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception):
-            self.outcomes[check_id] = (Status.NOT_RUN, str(call.excinfo.value.msg), call.duration)
+            self.outcomes[check_id] = (Status.NOT_RUN, str(call.excinfo.value.msg), call.duration, "")
         elif call.when in ("setup", "call") and call.excinfo is not None:
-            self.outcomes[check_id] = (Status.FAILED, _detail(call.excinfo.value), call.duration)
+            error = call.excinfo.value
+            self.outcomes[check_id] = (Status.FAILED, _detail(error), call.duration, getattr(error, "culprit", ""))
         elif call.when == "call":
-            self.outcomes[check_id] = (Status.PASSED, "", call.duration)
+            self.outcomes[check_id] = (Status.PASSED, "", call.duration, "")
 
     def pytest_runtest_teardown(self, item, nextitem):
         group = _group(BY_ID[_check_id(item)])
@@ -102,14 +103,14 @@ class Collector:
         return tuple(self._result(check) for check in checks)
 
     def _result(self, check):
-        status, detail, seconds = self.outcomes.get(
-            check.id, (Status.FAILED, "no verdict was recorded for this check (grader error)", 0.0))
+        status, detail, seconds, culprit = self.outcomes.get(
+            check.id, (Status.FAILED, "no verdict was recorded for this check (grader error)", 0.0, ""))
         unrunnable_here = status == Status.NOT_RUN and "cuda" in check.needs and not self.settings.cuda
         return CheckResult(
             id=check.id, title=check.title, hidden=check.hidden, status=status,
             points=check.points if status == Status.PASSED else 0, max_points=0 if unrunnable_here else check.points,
             hint=check.hint, detail=detail, device="+".join(sorted(self.devices.get(check.id, {"cpu"}))),
-            seconds=round(seconds, 3))
+            seconds=round(seconds, 3), culprit=culprit, exercise=check.exercise)
 
 
 def check_generator(seed, check_id):

@@ -35,10 +35,28 @@ class CheckResult:
     detail: str = ""     # the input that exposed the pitfall, what came back, what was expected
     device: str = "cpu"  # where the student's code ran: cpu, meta, cuda, or cpu+meta
     seconds: float = 0.0
+    culprit: str = ""    # for a training that failed: the stub the grader traced the failure to
+    exercise: str = ""   # for a check of one of the book's exercises (worth no points): which one
 
     @property
     def stub(self):
         return self.id.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What caused some failures: a pitfall (a check id of the table, or a kind such as not-implemented or
+    timeout), the stub, every check it cost, the points lost, and the hint and evidence a student reads."""
+
+    pitfall: str
+    stub: str
+    checks: tuple
+    points: float
+    title: str
+    hint: str
+    evidence: str
+    where: str = ""      # the student's file and line the evidence points at, when it does
+    source: str = ""     # the check whose detail is the evidence
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,7 @@ class GradeReport:
     error: str = ""      # set when the grader itself failed: the report then explains why
     environment: dict = field(default_factory=dict)
     refused: dict = field(default_factory=dict)   # files of the submission not graded ({name: why}): links...
+    causes: tuple = ()   # the failures grouped by what caused them, largest first (see grader.diagnosis)
 
     @property
     def score(self):

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnosis import diagnose
 from .results import GradeReport
 from .sandbox.pool import ForkServer
 from .table import BY_ID, STUBS, checks_for
@@ -74,6 +75,13 @@ class Grading:
                 self.data_problem = str(error)
         return self._data
 
+    def source(self, stub):
+        """The text of the submission's module ``stub`` as graded ("" when there is none)."""
+        try:
+            return (self.server.scratch / "submission" / f"{stub}.py").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
     def cannot_run(self, check):
         """Why ``check`` cannot run on this machine, or "" when it can."""
         if "cuda" in check.needs and not self.cuda:
@@ -120,7 +128,8 @@ def grade(submission, options=None, server=None, started=None, **settings):
         shut_down(server)
     return GradeReport(submission=str(server.submission), seed=options.seed, device=device, checks=checks,
                        seconds=round(time.perf_counter() - started, 2), curves=curves,
-                       environment=environment(options, device, stubs, server), refused=dict(server.refused))
+                       environment=environment(options, device, stubs, server), refused=dict(server.refused),
+                       causes=diagnose(checks))
 
 
 def _run_checks(grading, ids):

@@ -17,12 +17,18 @@ TOTAL = DATA["total"]
 
 @dataclass(frozen=True)
 class Check:
-    """One graded check: ``id`` is ``stub/aspect``; ``needs`` is "", "data", "cuda" or "cuda+data"."""
+    """One graded check: ``id`` is ``stub/aspect``; ``needs`` is "", "data", "cuda" or "cuda+data".
+
+    A check with ``exercise`` judges one of the book's own exercises (3.6.9: a numerically stable
+    softmax and cross-entropy), which the chapter's printed code leaves to the reader: it is reported
+    and diagnosed like any other check, and is worth no points, so the book's code earns full marks.
+    """
 
     id: str
     points: int
     hidden: bool
     needs: str = ""
+    exercise: str = ""
 
     @property
     def stub(self):
@@ -37,8 +43,8 @@ class Check:
         return messages.text(f"check.{self.id}.hint")
 
 
-CHECKS = tuple(Check(row["id"], row["points"], row["visibility"] == "hidden", row.get("needs", ""))
-               for row in DATA["checks"])
+CHECKS = tuple(Check(row["id"], row["points"], row["visibility"] == "hidden", row.get("needs", ""),
+                     row.get("exercise", "")) for row in DATA["checks"])
 BY_ID = {check.id: check for check in CHECKS}
 
 
@@ -75,7 +81,8 @@ def rows(public_only=False):
     kept = [check for check in CHECKS if not (public_only and check.hidden)]
     data = {"stubs": list(STUBS), "total": TOTAL,
             "checks": [{"id": c.id, "points": c.points, "visibility": "hidden" if c.hidden else "public",
-                        **({"needs": c.needs} if c.needs else {})} for c in kept]}
+                        **({"needs": c.needs} if c.needs else {}), **({"exercise": c.exercise} if c.exercise else {})}
+                       for c in kept]}
     if public_only:
         data["hidden"] = {stub: list(counted) for stub, counted in hidden_by_stub().items()}
     return data

@@ -1,4 +1,6 @@
 """Training softmax regression and predicting with it (d2l 3.6.5 to 3.6.7)."""
+import sys
+
 import torch
 
 from .accuracy import accuracy
@@ -18,6 +20,49 @@ class Accumulator:
 
     def __getitem__(self, idx):
         return self.data[idx]
+
+
+class Animator:
+    """Collects the points of the training curves, one line per legend entry (d2l 3.6.6).
+
+    The book's Animator redraws its plot at every add() in a notebook; this one does so too when it
+    runs in a notebook, and otherwise only keeps the points (show() draws them).
+    """
+
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, xscale="linear",
+                 yscale="linear", fmts=("-", "m--", "g-.", "r:"), nrows=1, ncols=1, figsize=(3.5, 2.5)):
+        self.axes_settings = dict(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim, xscale=xscale, yscale=yscale)
+        self.legend, self.fmts, self.figsize, self.X, self.Y = legend or [], fmts, figsize, None, None
+
+    def add(self, x, y):
+        """Add one point to each line: y holds one value per line, x one value or one per line."""
+        y = list(y) if hasattr(y, "__len__") else [y]
+        x = list(x) if hasattr(x, "__len__") else [x] * len(y)
+        self.X, self.Y = self.X or [[] for _ in y], self.Y or [[] for _ in y]
+        for i, (a, b) in enumerate(zip(x, y)):
+            if a is not None and b is not None:
+                self.X[i].append(a)
+                self.Y[i].append(b)
+        if "IPython" in sys.modules and sys.modules["IPython"].get_ipython() is not None:
+            self.show()
+
+    def show(self):
+        """Draw the lines with matplotlib (in a notebook, in place of the previous drawing)."""
+        import matplotlib.pyplot as plt
+        figure, axes = plt.subplots(figsize=self.figsize)
+        for xs, ys, fmt in zip(self.X or [], self.Y or [], self.fmts):
+            axes.plot(xs, ys, fmt)
+        settings = {key: value for key, value in self.axes_settings.items() if value is not None}
+        axes.set(**settings)
+        if self.legend:
+            axes.legend(self.legend)
+        axes.grid()
+        if "IPython" in sys.modules:
+            from IPython import display
+            display.display(figure)
+            display.clear_output(wait=True)
+            plt.close(figure)
+        return figure
 
 
 def evaluate_accuracy(net, data_iter):

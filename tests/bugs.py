@@ -12,6 +12,7 @@ class Bug:
     new: str          # what it is replaced with
     fails: tuple      # every check id of this stub that must fail (check_id among them); all others pass
     says: str         # a phrase the detail of check_id must contain (the concrete evidence)
+    cause: str = ""   # the one cause the grader must name for all of them (default: check_id, its own pitfall)
 
     @property
     def name(self):

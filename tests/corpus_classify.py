@@ -5,7 +5,7 @@ PICK = "picked = y_hat[torch.arange(len(y_hat), device=y_hat.device), y]"
 LOG = "return -torch.log(picked.clamp(min=torch.finfo(y_hat.dtype).tiny))"
 ARGMAX = "if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:\n        y_hat = y_hat.argmax(axis=1)"
 COUNT = "    cmp = y_hat.type(y.dtype).reshape(-1) == y.reshape(-1)\n    return float(cmp.type(y.dtype).sum())"
-CE = ("cross_entropy/value", "cross_entropy/zero-prob", "cross_entropy/indexing")
+CE = ("cross_entropy/value", "cross_entropy/from-scratch", "cross_entropy/zero-prob", "cross_entropy/indexing")
 
 BUGS = [
     Bug("cross_entropy/value", "cross_entropy", LOG,
@@ -25,6 +25,9 @@ BUGS = [
     Bug("cross_entropy/indexing", "cross_entropy", PICK,
         "picked = y_hat[y, torch.arange(len(y_hat), device=y_hat.device)]", CE + ("cross_entropy/device",),
         "5x5 batch"),
+    Bug("cross_entropy/from-scratch", "cross_entropy", LOG,
+        "return torch.nn.functional.nll_loss(torch.log(y_hat.clamp(min=1e-30)), y, reduction='none')",
+        ("cross_entropy/from-scratch",), "called F.nll_loss"),
     Bug("cross_entropy/device", "cross_entropy", PICK, "picked = (torch.eye(y_hat.shape[1])[y] * y_hat).sum(dim=1)",
         ("cross_entropy/device",), "not on the expected device"),
     Bug("cross_entropy/device", "cross_entropy", PICK,

@@ -8,11 +8,11 @@ BUGS = [
         "    return metric[0] / len(data_iter)\n",
         ("train_ch3/evaluate-accuracy",), "expected 0."),
     Bug("train_ch3/convergence-scratch", "train_ch3", "            updater(X.shape[0])", "            pass",
-        ("train_ch3/convergence-scratch",), "test accuracy"),
+        ("train_ch3/convergence-scratch",), "never called the updater", "train_ch3/no-update"),
     Bug("train_ch3/convergence-concise", "train_ch3", "            updater.step()", "            pass",
         # a loop that never updates the parameters cannot be told from a forged one: every loop check fails
         ("train_ch3/convergence-concise", "train_ch3/epochs", "train_ch3/test-each-epoch", "train_ch3/eval-mode",
-         "train_ch3/zero-grad"), "test accuracy"),
+         "train_ch3/zero-grad"), "test accuracy", "train_ch3/no-update"),
     Bug("train_ch3/epochs", "train_ch3", "    for _ in range(num_epochs):", "    for _ in range(num_epochs - 1):",
         ("train_ch3/epochs", "train_ch3/test-each-epoch"), "made 2 passes"),
     Bug("train_ch3/test-each-epoch", "train_ch3",

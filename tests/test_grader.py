@@ -66,7 +66,8 @@ def test_untouched_stubs_score_zero_without_the_grader_failing(tmp_path):
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["score"] == 0
     ran = [test for test in results["tests"] if test["max_score"] > 0]
-    assert len(ran) == len(CHECKS) - 1 and all(test["status"] == "failed" for test in ran)
+    assert len(ran) == len([c for c in CHECKS if c.points and "cuda" not in c.needs])
+    assert all(test["status"] == "failed" for test in ran)
     needs_data = {check.id for check in CHECKS if "data" in check.needs}
     for test in ran:
         if test["name"].split(" ")[0] not in needs_data:
@@ -82,6 +83,9 @@ def test_each_bug_fails_exactly_its_checks_with_its_evidence(bug, tmp_path, requ
     failed = {check_id for check_id, result in found.items() if result.status == "failed"}
     assert failed == set(bug.fails), {check_id: found[check_id].detail[:300] for check_id in failed ^ set(bug.fails)}
     assert bug.says in found[bug.check_id].detail, found[bug.check_id].detail
+    [cause] = report.causes   # one bug, one cause, whatever it costs
+    assert cause.pitfall == (bug.cause or bug.check_id) and set(cause.checks) == failed, cause
+    assert cause.points == report.max_score - report.score
 
 
 ACCEPTED = [  # fixes and styles the book itself teaches: each must keep full marks

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
+from grader.diagnosis import diagnose
 from grader.report import curves_png, to_gradescope, to_html, to_junit, to_markdown, to_terminal, write_all
 from grader.results import CheckResult, Curve, GradeReport, Status
 from grader.table import BY_ID
@@ -61,14 +62,14 @@ def report():
     checks = (
         result("train_ch3/gpu", Status.NOT_RUN, 0, "needs a CUDA GPU; this machine has none", max_points=0),
         result("softmax/value", Status.PASSED, 4),
-        result("softmax/overflow", Status.FAILED, 0, EVIL),
+        result("softmax/keepdim", Status.FAILED, 0, EVIL),
         result("sgd/zero-grad", Status.PASSED, 2, title="gradients are zeroed after the update " + "and more " * 20),
         result("cross_entropy/value", Status.FAILED, math.nan, "loss was nan for y_hat=[[0.5, 0.5]], y=[0]"),
     )
     curves = (Curve("scratch", (1.2, 0.8, 0.6), (0.61, 0.72, 0.78)),
               Curve("concise", (1.0, 0.7, math.inf), (0.65, 0.75, 0.8)))
     return GradeReport("exercises", 7, "cpu", checks, 12.3, curves,
-                       environment={"python": "3.11.7", "torch": "2.13.0"})
+                       environment={"python": "3.11.7", "torch": "2.13.0"}, causes=diagnose(checks))
 
 
 @pytest.fixture
@@ -96,13 +97,13 @@ def test_results_json_validates_and_adds_up(report):
 def test_results_json_describes_each_check(report):
     tests = to_gradescope(report)["tests"]
     names = [test["name"].split(" ", 1)[0] for test in tests]
-    assert names == ["sgd/zero-grad", "softmax/value", "softmax/overflow", "cross_entropy/value", "train_ch3/gpu"]
+    assert names == ["sgd/zero-grad", "softmax/value", "softmax/keepdim", "cross_entropy/value", "train_ch3/gpu"]
     assert [test["number"] for test in tests] == ["1", "2", "3", "4", "5"]
     by_id = dict(zip(names, tests))
     assert by_id["softmax/value"]["visibility"] == "visible" and by_id["softmax/value"]["tags"] == ["softmax"]
-    assert by_id["softmax/overflow"]["visibility"] == "after_published"
-    overflow = by_id["softmax/overflow"]["output"]
-    assert overflow.startswith(BY_ID["softmax/overflow"].hint) and "<script>" in overflow and "\x00" not in overflow
+    assert by_id["softmax/keepdim"]["visibility"] == "after_published"
+    overflow = by_id["softmax/keepdim"]["output"]
+    assert overflow.startswith(BY_ID["softmax/keepdim"].hint) and "<script>" in overflow and "\x00" not in overflow
     assert by_id["cross_entropy/value"]["score"] == 0 and by_id["cross_entropy/value"]["status"] == "failed"
     gpu = by_id["train_ch3/gpu"]
     assert gpu["status"] == "failed" and gpu["max_score"] == 0 and gpu["output"].startswith("not run: ")
@@ -146,9 +147,9 @@ def test_junit_parses_with_counts_and_messages(report):
     assert suite.get("name") == "d2l-linear-kit"
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "2", "1")
     cases = {case.get("name"): case for case in suite.iter("testcase")}
-    assert cases["softmax/overflow"].get("classname") == "softmax"
-    failure = cases["softmax/overflow"].find("failure")
-    assert failure.get("message") == BY_ID["softmax/overflow"].hint
+    assert cases["softmax/keepdim"].get("classname") == "softmax"
+    failure = cases["softmax/keepdim"].find("failure")
+    assert failure.get("message") == BY_ID["softmax/keepdim"].hint
     assert "<script>alert('x')</script>" in failure.text
     assert cases["train_ch3/gpu"].find("skipped") is not None
     assert cases["softmax/value"].find("failure") is None
@@ -157,9 +158,9 @@ def test_junit_parses_with_counts_and_messages(report):
 def test_markdown_has_total_marks_fixes_and_curves(report):
     text = to_markdown(report)
     assert "Total: 6 / 12 (50%)" in text and "✓" in text and "✗" in text and "–" in text
-    fixes = text.split("## What to fix", 1)[1]
-    assert "softmax/overflow" in fixes and BY_ID["softmax/overflow"].hint in fixes and "```" in fixes
-    assert "softmax/value" not in fixes
+    problems = text.split("## 2 problems found (6 points)", 1)[1].split("## Checks", 1)[0]
+    assert "softmax/keepdim" in problems and BY_ID["softmax/keepdim"].hint in problems and "```" in problems
+    assert "softmax/value" not in problems and "train_ch3/gpu" not in problems   # passed, or not run here
     assert "![curve](curves.png)" in text
 
 
@@ -168,7 +169,8 @@ def test_terminal_is_plain_narrow_and_complete(report):
     assert "Total: 6 / 12 (50%)" in text and "✓" in text and "✗" in text and "–" in text
     assert not ANSI.search(text) and "\x00" not in text
     assert max(len(line) for line in text.splitlines()) <= 100
-    assert "Failed checks" in text and "softmax/overflow" in text.split("Failed checks", 1)[1]
+    problems = text.split("2 problems found (6 points)", 1)[1].split("Checks", 1)[0]
+    assert "softmax/keepdim" in problems and "cross_entropy/value" in problems
     assert "…" in text
     assert ANSI.search(to_terminal(report, color=True))
 

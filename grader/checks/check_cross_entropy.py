@@ -1,6 +1,7 @@
 """Public checks of cross_entropy(y_hat, y) (d2l 3.6.4) against -log of the true class's probability in float64."""
 import torch
 
+from grader.checks.from_scratch import expect_from_scratch
 from grader.harness import CheckFailed, check, describe, expect_close, expect_tensor, show
 
 
@@ -34,3 +35,13 @@ def check_value(stub, rng):
     y_hat, y = probabilities(rng, 8, 5)
     shown = f"cross_entropy(y_hat, y) with y_hat = {show(y_hat)}, y = {show(y)}"
     compare(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, y_hat, y, shown)
+
+
+@check("cross_entropy/from-scratch")
+def check_from_scratch(stub, rng, grading):
+    """cross_entropy builds the loss itself, without torch's cross-entropy or its relatives (d2l 3.6.4)."""
+    y_hat, y = probabilities(rng, 5, 4)
+    shown = f"cross_entropy(y_hat, y) with y_hat = {show(y_hat)}, y = {show(y)}"
+    called = stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown)
+    expect_from_scratch(called, grading.source("cross_entropy"), "cross_entropy", shown)
+    compare(called.value, y_hat, y, shown)   # built from scratch, and right: not zeros, say

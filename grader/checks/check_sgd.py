@@ -29,6 +29,9 @@ def check_update(stub, rng):
     for name, param, grad, seen in zip(NAMES, params, grads, after):
         expected = param.double() - LR * grad.double() / BATCH_SIZE
         value = seen["value"]
+        if value.shape == param.shape and torch.equal(value, param):
+            raise CheckFailed(f"{shown}: afterwards the tensor {name} passed in still holds its old values "
+                              f"{show(param)}; expected {name} - lr * {name}.grad / batch_size = {show(expected)}.")
         if value.shape != expected.shape or not torch.allclose(value.double(), expected, rtol=1e-4, atol=1e-6):
             raise CheckFailed(f"{shown}: afterwards {name} is {show(value)}; expected {name} - lr * {name}.grad "
                               f"/ batch_size = {show(expected)}.")

@@ -1,6 +1,7 @@
 """Public checks of softmax(X) (d2l 3.6.2) against torch.softmax in float64."""
 import torch
 
+from grader.checks.from_scratch import expect_from_scratch
 from grader.harness import CheckFailed, check, expect_close, expect_tensor, show
 
 
@@ -17,6 +18,16 @@ def check_value(stub, rng):
     result = stub.call("softmax", X.clone(), shown=shown).value
     expect_tensor(result, shown, shape=(4, 6), dtype=torch.float32)
     expect_close(result, reference(X), shown)
+
+
+@check("softmax/from-scratch")
+def check_from_scratch(stub, rng, grading):
+    """softmax builds the result itself, without torch's softmax or its relatives (d2l 3.6.2)."""
+    X = torch.randn(3, 5, generator=rng)
+    shown = f"softmax(X) with X = {show(X)}"
+    called = stub.call("softmax", X.clone(), shown=shown)
+    expect_from_scratch(called, grading.source("softmax"), "softmax", shown)
+    expect_close(called.value, reference(X), shown)   # built from scratch, and right: not zeros, say
 
 
 @check("softmax/gradient")

@@ -129,3 +129,39 @@ def _flat(parts, transpose=False):
     if tuple(weight.shape) != (10, 784) or tuple(bias.shape) != (10,):
         return None
     return torch.cat([weight.double().reshape(-1), bias.double()])
+
+
+def starting_point(grading, purpose):
+    """Starting weights, bias and a shuffling seed of the grading's own, for a training the grader replays."""
+    rng = generator(grading, purpose)
+    return {"W0": torch.randn(784, 10, generator=rng) * 0.01, "b0": torch.zeros(10),
+            "shuffle_seed": int(torch.randint(0, 2**62, (1,), generator=rng))}
+
+
+def loop_findings(observed, data, start, batch_size):
+    """What the log of a training from scratch shows about train_ch3's own loop, as sentences."""
+    log = [entry for entry in observed.get("log") or [] if isinstance(entry, dict)]
+    updates = [entry for entry in log if entry.get("kind") == "update"]
+    if not updates:
+        return ["train_ch3 never called the updater, so no minibatch changed the parameters."]
+    found = []
+    wrong = next((entry for entry in updates if entry.get("batch_size") != entry.get("batch")), None)
+    if wrong is not None:
+        found.append(f"train_ch3 called the updater with batch_size={wrong.get('batch_size')!r} for a minibatch of "
+                     f"{wrong.get('batch')} examples.")
+    norm = next((entry["grad_norm"] for entry in updates if type(entry.get("grad_norm")) is float), None)
+    summed = _summed_gradient_norm(data, start, batch_size)
+    if norm is not None and summed > 0 and norm < 2 * summed / batch_size:
+        found.append(f"the gradient that reached the updater was {norm / summed:.4f} of the summed loss's: the "
+                     "loss was averaged before backward(), and the custom updater divides by the batch size again.")
+    return found
+
+
+def _summed_gradient_norm(data, start, batch_size):
+    """The norm of the weights' gradient of the summed cross-entropy on the first minibatch, at the start."""
+    order = torch.randperm(len(data[0]), generator=torch.Generator().manual_seed(start["shuffle_seed"]))
+    index = order[:batch_size]
+    X, y = data[0][index].reshape(len(index), -1).double() / 255, data[1][index]
+    error = torch.softmax(X @ start["W0"].double() + start["b0"].double(), dim=1)
+    error -= torch.nn.functional.one_hot(y, 10).double()
+    return float((X.T @ error).norm())

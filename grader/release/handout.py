@@ -2,14 +2,16 @@
 
 Built by leaving files out, never by editing source: the release and class-grading packages, the
 hidden checks (grader/checks/hidden/) and the grader's known-good accuracy (given.py of the
-sandbox runtime) stay behind. Two files are generated from data: the table (its public rows and a
-count of the hidden checks) and the message catalogues (without the hidden checks' texts).
+sandbox runtime) stay behind. Three files are generated from data: the table (its public rows and a
+count of the hidden checks), the message catalogues (without the hidden checks' texts) and the
+diagnosis rules (a rule that names a hidden check names its fallback kind instead).
 """
 import json
 from pathlib import Path
 from string import Template
 
 from .. import messages, table
+from ..diagnosis.rules import public_rules
 from .stubgen import expected_exercises
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +58,9 @@ def build(root=ROOT):
     files = {f"exercises/{name}": text.encode() for name, text in expected_exercises(root / "solutions").items()}
     files.update({name: path.read_bytes() for name, path in package_files(root)})
     files["grader/table.json"] = public_table().encode()
+    hidden = {check.id for check in table.CHECKS if check.hidden}
+    rules = ",\n".join(" " + json.dumps(rule, ensure_ascii=False) for rule in public_rules(hidden))
+    files["grader/diagnosis/rules.json"] = f"[\n{rules}\n]\n".encode()
     for path in sorted((root / "grader" / "messages").glob("*.json")):
         files[f"grader/messages/{path.name}"] = public_catalogue(path.stem).encode()
     files.update({target: (root / source).read_bytes() for source, target in COPIED.items()})

@@ -2,12 +2,12 @@
 import math
 
 from ..results import Status
-from .text import check_output, number, ordered, protection_lines, refused_lines, total_line, visible
+from .text import cause_of, check_output, number, ordered, protection_lines, refused_lines, total_line, visible
 
 
 def to_gradescope(report):
     """Gradescope's results.json as a dict."""
-    tests = [_test(check, index) for index, check in enumerate(ordered(report), start=1)]
+    tests = [_test(check, index, cause_of(report, check)) for index, check in enumerate(ordered(report), start=1)]
     if report.error and not tests:
         tests.append({"name": "grader/error autograder failed", "score": 0.0, "max_score": 0.0,
                       "status": "failed", "output": visible(report.error), "visibility": "visible",
@@ -23,9 +23,9 @@ def to_gradescope(report):
             "output": "\n".join(output), "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
-def _test(check, index):
-    """One Gradescope test entry for one check."""
+def _test(check, index, cause):
+    """One Gradescope test entry for one check; a failed one says what caused it."""
     return {"name": f"{check.id} {' '.join(visible(check.title, 300).split())}", "score": number(check.points),
             "max_score": number(check.max_points), "status": "passed" if check.status == Status.PASSED else "failed",
-            "output": check_output(check), "visibility": "after_published" if check.hidden else "visible",
+            "output": check_output(check, cause), "visibility": "after_published" if check.hidden else "visible",
             "tags": [check.stub], "number": str(index)}

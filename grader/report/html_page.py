@@ -3,7 +3,19 @@ import base64
 from html import escape
 
 from ..results import Status
-from .text import fmt, mark, number, ordered, refused_lines, run_line, status_of, total_line, visible
+from .text import (
+    fmt,
+    heading,
+    mark,
+    number,
+    ordered,
+    problems_line,
+    refused_lines,
+    run_line,
+    status_of,
+    total_line,
+    visible,
+)
 
 _CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1000px; margin: 2em auto;
@@ -23,6 +35,10 @@ section.fix.not-run { border-color: #bf8700; }
 pre { background: #f6f8fa; padding: 0.7em; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
 .error { border: 2px solid #cf222e; padding: 0.5em 1em; background: #ffebe9; }
 img { max-width: 100%; }
+section.cause { border-left: 4px solid #cf222e; padding: 0.2em 1em; margin: 1em 0; background: #fff8f7; }
+section.cause .checks { color: #57606a; font-size: 0.9em; }
+details { margin: 1em 0; }
+summary { cursor: pointer; font-weight: 600; }
 """
 
 
@@ -62,39 +78,55 @@ def _check_table(checks):
     for check in checks:
         label = "not run" if status_of(check) == Status.NOT_RUN else status_of(check)
         name = f"<code>{_e(check.id)}</code>"
-        if status_of(check) != Status.PASSED:
+        if status_of(check) == Status.FAILED:
             name = f'<a href="#fix-{_e(check.id)}">{name}</a>'
+        title = _e(check.title) + (" <small>(exercise of the book)</small>" if check.exercise else "")
         rows.append(f'<tr><td class="status {_css_class(check)}">{mark(check)} {_e(label)}</td><td>{name}</td>'
-                    f'<td>{_e(check.title)}</td><td class="points">{fmt(check.points)} / {fmt(check.max_points)}'
+                    f'<td>{title}</td><td class="points">{fmt(check.points)} / {fmt(check.max_points)}'
                     "</td></tr>")
     head = "<tr><th>Status</th><th>Check</th><th>Title</th><th>Points</th></tr>"
     return ["<h2>Checks</h2>", f'<table class="checks">{head}{"".join(rows)}</table>'] if rows else []
 
 
+def _causes(report):
+    """One card per cause that cost points, largest first: its hint, its evidence and the checks it cost."""
+    graded = [cause for cause in report.causes if cause.points > 0]
+    parts = [f"<h2>{_e(problems_line(report))}</h2>"] if graded else []
+    for number_, cause in enumerate(graded, start=1):
+        evidence = f"<pre>{_e(cause.evidence)}</pre>" if cause.evidence else ""
+        checks = ", ".join(f"<code>{_e(check)}</code>" for check in cause.checks)
+        parts.append(f'<section class="cause"><h3>{number_}. {_e(heading(cause))} <small>({fmt(cause.points)} '
+                     f'points)</small></h3><p class="hint">{_e(cause.hint)}</p>{evidence}'
+                     f'<p class="checks">Checks it cost: {checks}</p></section>')
+    return parts
+
+
 def _fixes(checks):
-    """Per check that did not pass: its id, title, hint and the input that exposed the problem."""
-    todo = [check for check in checks if status_of(check) != Status.PASSED]
-    parts = ["<h2>What to fix</h2>"] if todo else []
-    for check in todo:
-        note = "<p>Not run on this machine.</p>" if status_of(check) == Status.NOT_RUN else ""
+    """Per failed check: its id, title, hint and the input that exposed the problem (folded away: the
+    problems above group them)."""
+    failed = [check for check in checks if status_of(check) == Status.FAILED]
+    parts = []
+    for check in failed:
+        note = f"<p>An exercise of the book ({_e(check.exercise)}): reported, not graded.</p>" if check.exercise else ""
         detail = f"<pre>{_e(check.detail)}</pre>" if check.detail else ""
         parts.append(f'<section class="fix {_css_class(check)}" id="fix-{_e(check.id)}">'
                      f"<h3>{mark(check)} <code>{_e(check.id)}</code> {_e(check.title)}</h3>{note}"
                      f'<p class="hint">Hint: {_e(check.hint)}</p>{detail}</section>')
-    return parts
+    return [f"<details><summary>Each failed check ({len(failed)})</summary>", *parts, "</details>"] if parts else []
 
 
 def to_html(report, curves_png=None):
     """The whole page as a string; the PNG, when given, is embedded as base64."""
     checks = ordered(report)
-    parts = _summary(report) + _check_table(checks) + _fixes(checks)
+    parts = _summary(report) + _causes(report) + _check_table(checks) + _fixes(checks)
     if curves_png:
         data = base64.b64encode(curves_png).decode("ascii")
         parts += ["<h2>Training curves</h2>",
                   f'<img alt="train loss and test accuracy per epoch" src="data:image/png;base64,{data}">']
     if report.environment:
         environment = sorted(report.environment.items(), key=str)
-        parts += ["<h2>Environment</h2>", f'<table class="env">{_rows(environment)}</table>']
+        parts += ["<details><summary>Grading environment (for the instructor)</summary>",
+                  f'<table class="env">{_rows(environment)}</table></details>']
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Grading report: {_e(report.submission)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"

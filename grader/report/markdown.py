@@ -1,8 +1,20 @@
-"""The report as Markdown: totals, a table of checks, what to fix, the curves and the environment."""
+"""The report as Markdown: the total, the problems found, the checks, the book's exercises, the curves."""
 import re
 
 from ..results import Status
-from .text import environment_lines, fmt, mark, ordered, refused_lines, run_line, status_of, total_line, visible
+from .text import (
+    environment_lines,
+    fmt,
+    heading,
+    mark,
+    ordered,
+    problems_line,
+    refused_lines,
+    run_line,
+    status_of,
+    total_line,
+    visible,
+)
 
 
 def to_markdown(report):
@@ -14,23 +26,46 @@ def to_markdown(report):
         lines += ["## Autograder failed", "", *_fence(report.error), ""]
     if report.refused:
         lines += ["## Files not graded", "", *(f"- {_cell(line)}" for line in refused_lines(report)), ""]
-    if checks:
-        lines += ["| | Check | Title | Points |", "|:-:|---|---|--:|"]
-        lines += [f"| {mark(check)} | `{check.id}` | {_cell(check.title)} | "
-                  f"{fmt(check.points)} / {fmt(check.max_points)} |" for check in checks]
-        lines.append("")
-    todo = [check for check in checks if status_of(check) != Status.PASSED]
-    if todo:
-        lines += ["## What to fix", ""]
-        for check in todo:
-            lines += [f"### {mark(check)} `{check.id}`: {_cell(check.title)}", ""]
-            lines += (["Not run on this machine.", ""] if status_of(check) == Status.NOT_RUN else []) + [check.hint, ""]
-            lines += [*_fence(check.detail), ""] if check.detail else []
+    lines += _causes(report) + _table(checks) + _failures(checks)
     if report.curves:
         lines += ["## Training curves", "", "![curve](curves.png)", ""]
     if report.environment:
-        lines += ["## Environment", "", *(f"- {_cell(line)}" for line in environment_lines(report)), ""]
+        lines += ["<details><summary>Grading environment (for the instructor)</summary>", "",
+                  *(f"- {_cell(line)}" for line in environment_lines(report)), "", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _causes(report):
+    """One section per cause that cost points, largest first: its hint, its evidence, the checks it cost."""
+    graded = [cause for cause in report.causes if cause.points > 0]
+    if not graded:
+        return []
+    lines = [f"## {problems_line(report)}", ""]
+    for number, cause in enumerate(graded, start=1):
+        lines += [f"### {number}. {_cell(heading(cause))} ({fmt(cause.points)} points)", "", cause.hint, ""]
+        lines += [*_fence(cause.evidence), ""] if cause.evidence else []
+        lines += ["Checks it cost: " + ", ".join(f"`{check}`" for check in cause.checks), ""]
+    return lines
+
+
+def _table(checks):
+    """The checks, one row each."""
+    if not checks:
+        return []
+    rows = [f"| {mark(check)} | `{check.id}` | {_cell(check.title)}{' (exercise of the book)' * bool(check.exercise)}"
+            f" | {fmt(check.points)} / {fmt(check.max_points)} |" for check in checks]
+    return ["## Checks", "", "| | Check | Title | Points |", "|:-:|---|---|--:|", *rows, ""]
+
+
+def _failures(checks):
+    """Each failed check's hint and evidence (the problems above group them); the unsolved exercises apart."""
+    failed = [check for check in checks if status_of(check) == Status.FAILED]
+    lines = ["## Failed checks", ""] if failed else []
+    for check in failed:
+        note = f" (exercise {check.exercise}, not graded)" if check.exercise else ""
+        lines += [f"### {mark(check)} `{check.id}`: {_cell(check.title)}{note}", "", check.hint, ""]
+        lines += [*_fence(check.detail), ""] if check.detail else []
+    return lines
 
 
 def _cell(text):

@@ -1,23 +1,60 @@
-"""The compact terminal summary: one line per check, the total, then what failed and why."""
+"""The terminal report: the total, then the problems found, largest first, then one line per check."""
 import textwrap
 
 from ..results import Status
-from .text import ANSI, WIDTH, fmt, mark, ordered, refused_lines, run_line, status_of, total_line, visible
+from .text import (
+    ANSI,
+    WIDTH,
+    fmt,
+    heading,
+    mark,
+    ordered,
+    problems_line,
+    refused_lines,
+    run_line,
+    status_of,
+    total_line,
+    visible,
+)
 
-NOT_IMPLEMENTED = "Not implemented yet"
+NOT_IMPLEMENTED = "not-implemented"
+FULL_EVIDENCE = 2        # the largest causes show their evidence whole; the others its first lines
+EXCERPT = 4
 
 
 def to_terminal(report, color=False):
-    """A compact terminal summary: one line per check, the total, then what failed and why."""
+    """What ``make grade`` prints: the total, each cause with its hint and evidence, then the checks."""
     paint = (lambda text, key: f"\x1b[{ANSI[key]}m{text}\x1b[0m") if color else (lambda text, key: text)
-    checks = ordered(report)
-    lines = _table(checks, paint) + [paint(total_line(report), "bold"), paint(run_line(report), "dim")]
+    lines = [paint(total_line(report), "bold"), paint(run_line(report), "dim")]
     if report.error:
-        lines += ["", paint("Autograder failed:", Status.FAILED), *_excerpt(report.error, "  ")]
+        lines += ["", paint("Autograder failed:", Status.FAILED), *_excerpt(report.error, "  ", 40)]
     if report.refused:
         lines += ["", paint("Files not graded:", Status.FAILED)]
         lines += [_clip(f"  {line}", WIDTH) for line in refused_lines(report)]
-    return "\n".join(lines + _problems(checks, paint)) + "\n"
+    lines += _causes(report, paint) + ["", paint("Checks", "bold")] + _table(ordered(report), paint)
+    return "\n".join(lines + _aside(ordered(report), paint)) + "\n"
+
+
+def _causes(report, paint):
+    """The problems found: a compact line for stubs not implemented yet, a card for every other cause."""
+    graded = [cause for cause in report.causes if cause.points > 0]
+    if not graded:
+        return []
+    todo = [cause for cause in graded if cause.pitfall == NOT_IMPLEMENTED]
+    cards = [cause for cause in graded if cause.pitfall != NOT_IMPLEMENTED]
+    lines = ["", paint(problems_line(report), "bold")]
+    for number, cause in enumerate(cards, start=1):
+        lines += ["", paint(f"{number}. {heading(cause)}", Status.FAILED)
+                  + f"  ({len(cause.checks)} check{'s' * (len(cause.checks) > 1)}, {fmt(cause.points)} points)"]
+        lines += textwrap.wrap(" ".join(cause.hint.split()), WIDTH, initial_indent="   ", subsequent_indent="   ")
+        lines += _excerpt(cause.evidence, "   │ ", None if number <= FULL_EVIDENCE else EXCERPT)
+        lines += textwrap.wrap("costs " + ", ".join(cause.checks), WIDTH, initial_indent="   ",
+                               subsequent_indent="         ")
+    if todo:
+        listed = ", ".join(f"{cause.stub} ({fmt(cause.points)} points)" for cause in todo)
+        lines += ["", paint("Not implemented yet", "bold"),
+                  *textwrap.wrap(listed, WIDTH, initial_indent="  ", subsequent_indent="  ")]
+    return lines
 
 
 def _table(checks, paint):
@@ -28,32 +65,28 @@ def _table(checks, paint):
     lines, width = [], 0
     for check, earned in zip(checks, points):
         head = f" {earned:>{points_width}}  {check.id:<{id_width}}  "
-        title = _clip(check.title, max(WIDTH - 1 - len(head), 20))
+        title = _clip(check.title + (" (exercise)" if check.exercise else ""), max(WIDTH - 1 - len(head), 20))
         width = max(width, 1 + len(head) + len(title))
         lines.append(paint(mark(check), status_of(check)) + head + title)
-    return lines + ["─" * min(max(width, 40), WIDTH)]
+    return lines + ["─" * min(max(width, 40), WIDTH)] if lines else []
 
 
-def _problems(checks, paint):
-    """The stubs not implemented yet, each failed check's hint and evidence, and the checks not run."""
-    failed = [check for check in checks if status_of(check) not in (Status.PASSED, Status.NOT_RUN)]
-    todo = [check for check in failed if check.detail.startswith(NOT_IMPLEMENTED)]
+def _aside(checks, paint):
+    """The book's exercises that are not solved yet, and the checks that could not run on this machine."""
     lines = []
-    if todo:
-        counts = {stub: sum(check.stub == stub for check in todo) for stub in dict.fromkeys(c.stub for c in todo)}
-        listed = ", ".join(f"{stub} ({count} check{'s' * (count > 1)})" for stub, count in counts.items())
-        lines += ["", paint("Not implemented yet", "bold"),
-                  *textwrap.wrap(listed, WIDTH, initial_indent="  ", subsequent_indent="  ")]
-    failed = [check for check in failed if check not in todo]
-    lines += ["", paint("Failed checks", "bold")] if failed else []
-    for check in failed:
-        lines.append(f"{paint(mark(check), Status.FAILED)} {check.id}")
-        lines += textwrap.wrap(" ".join(check.hint.split()), WIDTH, initial_indent="    ", subsequent_indent="    ")
-        lines += _excerpt(check.detail, "    │ ")
+    exercises = [check for check in checks if check.exercise and status_of(check) == Status.FAILED]
+    if exercises:
+        lines += ["", paint("Exercises of the book (3.6.9), reported and not graded", "bold")]
+        for check in exercises:
+            lines.append(f"{mark(check)} {check.id}: {check.title}")
+            lines += textwrap.wrap(" ".join(check.hint.split()), WIDTH, initial_indent="    ",
+                                   subsequent_indent="    ")
     skipped = [check for check in checks if status_of(check) == Status.NOT_RUN]
-    lines += ["", paint("Not run", "bold")] if skipped else []
-    return lines + [_clip(f"{mark(check)} {check.id}: {visible(check.detail or 'not run here')}", WIDTH)
-                    for check in skipped]
+    if skipped:
+        lines += ["", paint("Not run on this machine", "dim")]
+        lines += [_clip(f"{mark(check)} {check.id}: {visible(check.detail or 'not run here')}", WIDTH)
+                  for check in skipped]
+    return lines
 
 
 def _clip(text, width):
@@ -62,11 +95,11 @@ def _clip(text, width):
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _excerpt(text, prefix, count=4):
-    """The start of ``text`` wrapped into at most ``count`` lines, with a note when more follows."""
+def _excerpt(text, prefix, count=EXCERPT):
+    """``text`` wrapped, whole (``count`` None) or its first ``count`` lines with a note when more follows."""
     rows = [piece for row in visible(text).splitlines() if row.strip()
             for piece in textwrap.wrap(" ".join(row.split()), WIDTH - len(prefix))]
-    out = [prefix + row for row in rows[:count]]
-    if len(rows) > count:
+    out = [prefix + row for row in (rows if count is None else rows[:count])]
+    if count is not None and len(rows) > count:
         out.append(f"{prefix}… more in the report")
     return out

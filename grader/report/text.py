@@ -3,7 +3,7 @@ import math
 import re
 
 from ..results import Status
-from ..table import CHECKS
+from ..table import BY_ID, CHECKS
 
 WIDTH = 100
 TEXT_LIMIT = 4000
@@ -77,14 +77,33 @@ def run_line(report):
     return f"Seed {report.seed} · device {visible(report.device, 80)} · {fmt(number(report.seconds))} s"
 
 
-def check_output(check):
-    """What a student reads about one check: a short pass line, or the hint followed by the detail."""
+def cause_of(report, check):
+    """The cause a failed check belongs to, or None."""
+    return next((cause for cause in report.causes if check.id in cause.checks), None)
+
+
+def check_output(check, cause=None):
+    """What a student reads about one check: a short pass line, or its cause's hint (the check's own without
+    one) followed by the detail."""
     status = status_of(check)
     if status == Status.PASSED:
         return f"passed on {visible(check.device, 80)} in {fmt(number(check.seconds))} s"
     if status == Status.NOT_RUN:
-        return f"not run: {visible(check.detail) or 'this check could not run here'}\n\nHint: {check.hint}"
-    return check.hint + (f"\n\n{visible(check.detail)}" if check.detail else "")
+        return f"not run: {visible(check.detail) or 'this check could not run here'}"
+    hint = f"{heading(cause)}. {cause.hint}" if cause is not None and cause.pitfall != check.id else check.hint
+    return hint + (f"\n\n{visible(check.detail)}" if check.detail else "")
+
+
+def heading(cause):
+    """A cause as a heading: the pitfall's check id and title, or what happened to the stub."""
+    return f"{cause.pitfall}: {cause.title}" if cause.pitfall in BY_ID else cause.title
+
+
+def problems_line(report):
+    """``N problems found (P points)``, counting the causes that cost points; "" when there are none."""
+    graded = [cause for cause in report.causes if cause.points > 0]
+    lost = fmt(sum(cause.points for cause in graded))
+    return f"{len(graded)} problem{'s' * (len(graded) > 1)} found ({lost} points)" if graded else ""
 
 
 def refused_lines(report):

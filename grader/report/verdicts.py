@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results import Status
+from ..table import BY_ID
 from .text import number, ordered, totals, visible
 
 NAME = "verdicts.json"
@@ -25,13 +26,22 @@ def to_verdicts(report):
                             "max_points": number(check.max_points), "hidden": bool(check.hidden),
                             "title": check.title, "hint": check.hint, "detail": visible(check.detail) if shown else ""}
     score, top, _ = totals(report)
+    causes = [_cause(cause) for cause in report.causes]
     curves = [{"label": visible(curve.label, 80), "train_loss": [number(v) for v in curve.train_loss],
                "test_acc": [number(v) for v in curve.test_acc], "seconds": number(curve.seconds)}
               for curve in report.curves]
     return {"format": FORMAT, "submission": visible(report.submission, 500), "seed": report.seed,
             "device": visible(report.device, 80), "seconds": number(report.seconds), "error": visible(report.error),
-            "score": score, "max_score": top, "checks": checks, "curves": curves,
+            "score": score, "max_score": top, "checks": checks, "causes": causes, "curves": curves,
             "refused": {visible(name, 200): visible(why, 300) for name, why in report.refused.items()}}
+
+
+def _cause(cause):
+    """A cause as data; the evidence of a hidden check stays out, as its detail does."""
+    hidden = BY_ID.get(cause.source) is not None and BY_ID[cause.source].hidden
+    return {"pitfall": cause.pitfall, "stub": cause.stub, "checks": list(cause.checks), "points": number(cause.points),
+            "title": cause.title, "hint": cause.hint, "where": visible(cause.where, 200),
+            "evidence": "" if hidden else visible(cause.evidence)}
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 
 from grader.checks.check_train_ch3 import passes
-from grader.checks.training import generator, shared, small_run, train
+from grader.checks.training import generator, loop_findings, shared, small_run, starting_point, train
 from grader.harness import CheckFailed, Client, check
 from grader.results import Curve
 
 EPOCHS, LR, BATCH = 10, 0.1, 256   # the book's settings (d2l 3.6.6)
 ON_CPU = ("scratch", "concise")    # the two CPU trainings, run side by side
+PARTS = ("softmax", "cross_entropy", "sgd")   # what a failed training from scratch is traced to
 
 
 def disguised(grading, memo):
@@ -34,21 +35,53 @@ def convergence_run(stub, grading, memo, mode, device="cpu"):
     if device == "cpu" and ("converge", mode, device) not in memo:
         _side_by_side(stub, grading, memo)
     return shared(memo, ("converge", mode, device),
-                  lambda: train(stub, grading, mode, disguised(grading, memo), EPOCHS, LR, BATCH, device))
+                  lambda: train(stub, grading, mode, disguised(grading, memo), EPOCHS, LR, BATCH, device,
+                                **starting_point(grading, "convergence")))
 
 
 def _side_by_side(stub, grading, memo):
     """Run the CPU trainings at once, each in a worker of its own, so they share the CPU cores."""
-    clients = [Client(stub.stub, stub.server, stub.on_device, stub.call_timeout) for _ in ON_CPU]
-    data, pool = disguised(grading, memo), ThreadPoolExecutor(len(ON_CPU))
+    start = starting_point(grading, "convergence")
+    results = _trainings(stub, grading, disguised(grading, memo), [dict(mode=mode, **start) for mode in ON_CPU])
+    memo.update({("converge", mode, "cpu"): result for mode, result in zip(ON_CPU, results)})
+
+
+def _trainings(stub, grading, data, runs):
+    """Each run (train()'s mode and extra arguments) in a worker of its own, two at a time."""
+    clients = [Client(stub.stub, stub.server, stub.on_device, stub.call_timeout) for _ in runs]
+    pool = ThreadPoolExecutor(2)
     try:
-        results = list(pool.map(lambda pair: train(pair[0], grading, pair[1], data, EPOCHS, LR, BATCH),
-                                zip(clients, ON_CPU)))
+        return list(pool.map(lambda pair: train(pair[0], grading, data=data, epochs=EPOCHS, lr=LR, batch_size=BATCH,
+                                                **pair[1]), zip(clients, runs)))
     finally:  # on a stop, killing the workers first ends the trainings the threads wait for
         for client in clients:
             client.close()
         pool.shutdown()
-    memo.update({("converge", mode, "cpu"): result for mode, result in zip(ON_CPU, results)})
+
+
+def traced(failure, stub, grading, memo):
+    """The failed training from scratch, traced to the part whose replacement by the grader's own makes it
+    converge; train_ch3 itself when even all of them together do not."""
+    if "did not finish" in str(failure):
+        return failure   # a hang is its own cause; tracing it would wait out four more time limits
+    data = disguised(grading, memo)
+
+    def accuracy(observed):
+        return 0.0 if isinstance(observed, CheckFailed) else (measure(observed.get("snapshots") or [], data)[1]
+                                                               or [0.0])[-1]
+    start = starting_point(grading, "convergence")
+    runs = [dict(mode="scratch", substitute=[part], **start) for part in PARTS]
+    alone = [accuracy(result) for result in _trainings(stub, grading, data, runs)]
+    notes = [f"{value:.3f} with the grader's {part} in place of yours" for part, value in zip(PARTS, alone)]
+    culprit = next((part for part, value in zip(PARTS, alone) if value > 0.7), "")
+    if not culprit:
+        together = accuracy(_trainings(stub, grading, data, [dict(mode="scratch", substitute=list(PARTS), **start)])[0])
+        notes.append(f"{together:.3f} with all three of the grader's")
+        culprit = "train_ch3" if together <= 0.7 else ""
+    observed = memo.get(("converge", "scratch", "cpu"))
+    found = loop_findings(observed, data, start, BATCH) if culprit == "train_ch3" and isinstance(observed, dict) else []
+    return CheckFailed("\n".join([str(failure), f"The grader trained again with its own parts: {'; '.join(notes)}.",
+                                  *found]), culprit)
 
 
 def measure(snapshots, data):
@@ -85,8 +118,12 @@ def converged(stub, grading, memo, curves, mode, device="cpu"):
 
 @check("train_ch3/convergence-scratch")
 def check_convergence_scratch(stub, grading, memo, curves):
-    """Student softmax, cross_entropy, sgd and train_ch3 reach > 0.7 test accuracy (d2l 3.6.6)."""
-    converged(stub, grading, memo, curves, "scratch")
+    """Student softmax, cross_entropy, sgd and train_ch3 reach > 0.7 test accuracy (d2l 3.6.6); a failure is
+    traced to the part that caused it."""
+    try:
+        converged(stub, grading, memo, curves, "scratch")
+    except CheckFailed as failure:
+        raise traced(failure, stub, grading, memo) from None
 
 
 @check("train_ch3/convergence-concise")
