@@ -13,7 +13,7 @@ QUICK ?=
 # grade-all writes to reports/class unless OUT is given on the command line.
 CLASS_OUT := $(if $(filter command line environment,$(origin OUT)),$(OUT),reports/class)
 
-.PHONY: test lint exercises check-exercises grade-all gradescope bench release autograde clean
+.PHONY: test lint exercises check-exercises grade-all gradescope bench gpu-check release autograde clean
 
 test: $(STAMP) ## lint the code, then run the kit's test suite
 	@$(PY) -m ruff check --quiet .
@@ -37,6 +37,9 @@ gradescope: $(STAMP) ## build dist/gradescope/autograder.zip for Gradescope
 
 bench: $(STAMP) ## measure the book's pipeline against the grader, grading times, class throughput, memory (QUICK=1: a smoke run)
 	@$(PY) -m bench $(if $(QUICK),--quick) $(if $(BENCH_OUT),--out $(BENCH_OUT))
+
+gpu-check: $(STAMP) ## with an NVIDIA GPU: the CUDA path inside the sandbox, item by item (exit 1 if one fails)
+	@$(PY) -m bench.gpu_check
 
 release: $(STAMP) ## build the handout dist/student/ and the nbgrader course course/ (FORCE=1 replaces edited files, with backups)
 	@$(PY) -m grader.release --student $(STUDENT) --course $(COURSE) $(if $(FORCE),--force)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import run, table
 from .notebook import NotebookError, as_modules
+from .progress import ProgressLine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,14 +70,13 @@ def _plan(args, modules):
 
 
 def _grade(args, out, started, folder, options, modules):
-    """Start the fork server before the grader's own heavy imports, so both overlap; then grade and report."""
-    server = run.start(folder, options)
+    """Grade with a live progress line on a terminal, then write every report format and print the summary."""
+    progress = ProgressLine()
     try:
-        from .report import to_terminal, write_all
-    except BaseException:
-        run.shut_down(server)
-        raise
-    report = run.grade(folder, options, server=server, started=started)
+        report = _checked(folder, options, started, progress)
+    finally:
+        progress.clear()
+    from .report import to_terminal, write_all
     if modules is not None:   # the notebooks' names, and any notebook the grader refused to read
         report = dataclasses.replace(report, submission=str(args.submission), refused={**modules[2], **report.refused})
     write_all(report, out)
@@ -86,6 +86,18 @@ def _grade(args, out, started, folder, options, modules):
         print(table.hidden_summary())
     print(f"Report: {out / 'report.html'}  (also report.md, results.json, verdicts.json, junit.xml)")
     return 0
+
+
+def _checked(folder, options, started, progress):
+    """Start the fork server before the grader's own heavy imports, so both overlap; then run the checks."""
+    progress.say("starting the workers (each imports torch once)")
+    server = run.start(folder, options)
+    try:
+        from . import report  # noqa: F401  (torch and the report writers, while the fork server starts)
+    except BaseException:
+        run.shut_down(server)
+        raise
+    return run.grade(folder, options, server=server, started=started, progress=progress)
 
 
 def _stopped(number, _frame):

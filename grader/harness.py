@@ -15,6 +15,7 @@ from .table import BY_ID
 
 AFTER_A_TIMEOUT = 2.0  # once a stub has hung, its remaining checks get this long
 IMPORT_TIMEOUT = 30.0
+PRINTED_LIMIT = 2000   # characters of a stub's own printed output the report keeps
 
 
 class CheckFailed(AssertionError):
@@ -41,7 +42,7 @@ class Client:
 
     def __init__(self, stub, server, on_device, call_timeout):
         self.stub, self.server, self.worker, self.timed_out = stub, server, None, False
-        self.on_device, self.call_timeout = on_device, call_timeout
+        self.on_device, self.call_timeout, self.started = on_device, call_timeout, []
 
     def call(self, function, *args, module=None, device="cpu", grad_args=(), grads=None, backward=None,
              materialize=False, seed=0, timeout=None, shown=None):
@@ -78,11 +79,16 @@ class Client:
             self.worker = self.server.spawn(self.stub)
         except RuntimeError as error:
             raise CheckFailed(f"{shown}: no worker process could be started for {self.stub}.py ({error}).") from None
+        self.started.append(self.worker)
         try:
             self.worker.request({"op": "load", "module": self.stub}, IMPORT_TIMEOUT)
         except WorkerFailure as failure:
             self.worker = None
             raise CheckFailed(_failure_text(f"importing {self.stub}.py", failure, IMPORT_TIMEOUT)) from None
+
+    def printed(self, limit=PRINTED_LIMIT):
+        """The last ``limit`` characters the student's code printed in this client's workers, oldest first."""
+        return "".join(worker.output(limit) for worker in self.started)[-limit:]
 
     def close(self):
         """Kill this stub's worker (its checks are over)."""

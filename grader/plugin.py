@@ -17,10 +17,11 @@ from .table import BY_ID, STUBS
 class Collector:
     """Serves fixtures to the checks and records one verdict per check id."""
 
-    def __init__(self, grading, ids):
-        self.settings, self.wanted = grading, set(ids)
+    def __init__(self, grading, ids, progress=None):
+        self.settings, self.wanted, self.progress = grading, set(ids), progress
         self.clients, self.outcomes, self.devices, self.current = {}, {}, {}, None
         self.shared, self.measured = {}, []   # attributes named apart from the fixtures that serve them
+        self.printed, self.order = {}, []     # what the student's code printed, per stub (public workers only)
 
     @pytest.fixture
     def grading(self):
@@ -67,9 +68,12 @@ class Collector:
         order = {check_id: index for index, check_id in enumerate(BY_ID)}
         items[:] = sorted((item for item in items if _check_id(item) in self.wanted),
                           key=lambda item: (*_group_order(BY_ID[_check_id(item)]), order[_check_id(item)]))
+        self.order = [_check_id(item) for item in items]
 
     def pytest_runtest_setup(self, item):
         self.current = _check_id(item)
+        if self.progress:
+            self.progress(self.order.index(self.current) + 1, len(self.order), self.current)
         reason = self.settings.cannot_run(BY_ID[self.current])
         if reason:
             pytest.skip(reason)
@@ -89,14 +93,22 @@ class Collector:
     def pytest_runtest_teardown(self, item, nextitem):
         group = _group(BY_ID[_check_id(item)])
         if (nextitem is None or _group(BY_ID[_check_id(nextitem)]) != group) and group in self.clients:
-            self.clients.pop(group).close()
+            self._close(group)
         self.current = None
 
     def close(self):
         """Kill every worker still running (after an interruption, say)."""
-        for client in self.clients.values():
-            client.close()
-        self.clients.clear()
+        for group in list(self.clients):
+            self._close(group)
+
+    def _close(self, group):
+        """Kill a group's worker, keeping what the student's code printed there when the group is public
+        (a hidden check's worker may print hidden inputs)."""
+        client = self.clients.pop(group)
+        client.close()
+        printed = "" if group[1] else client.printed()
+        if printed.strip():
+            self.printed[group[0]] = printed
 
     def results(self, checks):
         """One CheckResult per check asked for; a check without a verdict failed."""

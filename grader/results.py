@@ -83,6 +83,7 @@ class GradeReport:
     environment: dict = field(default_factory=dict)
     refused: dict = field(default_factory=dict)   # files of the submission not graded ({name: why}): links...
     causes: tuple = ()   # the failures grouped by what caused them, largest first (see grader.diagnosis)
+    printed: dict = field(default_factory=dict)   # {stub: the last of what its code printed in public checks}
 
     @property
     def score(self):

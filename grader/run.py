@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .diagnosis import diagnose
 from .results import GradeReport
+from .sandbox import gpu
 from .sandbox.pool import ForkServer
 from .table import BY_ID, STUBS, checks_for
 
@@ -58,8 +59,9 @@ def start(submission, options):
 class Grading:
     """What the checks of one run share: the fork server, seed, device, call timeout, and the data."""
 
-    def __init__(self, server, seed, device, call_timeout):
+    def __init__(self, server, seed, device, call_timeout, gpu_note=""):
         self.server, self.seed, self.device, self.call_timeout = server, seed, device, call_timeout
+        self.gpu_note = gpu_note   # why a GPU whose device files are here was not used ("" otherwise)
         self.cuda = device == "cuda"
         self.secret = int.from_bytes(os.urandom(16), "big")   # never leaves the grader; fresh for every grading
         self._data, self.data_problem = None, ""
@@ -85,7 +87,8 @@ class Grading:
     def cannot_run(self, check):
         """Why ``check`` cannot run on this machine, or "" when it can."""
         if "cuda" in check.needs and not self.cuda:
-            return "not run here: no CUDA GPU was used for this run (it earns its points where one is present)"
+            why = f" ({self.gpu_note})" if self.gpu_note else ""
+            return f"not run here: no CUDA GPU was used for this run{why} (it earns its points where one is present)"
         if "data" in check.needs and self.data is None:
             return f"not run: dataset unavailable. {self.data_problem}"
         return ""
@@ -107,15 +110,17 @@ def worker_limits(device):
     return {"memory_limit": 0} if device == "cuda" else {}
 
 
-def grade(submission, options=None, server=None, started=None, **settings):
+def grade(submission, options=None, server=None, started=None, progress=None, **settings):
     """Grade the folder ``submission`` and return the GradeReport; ``server`` may be started already.
 
     ``options`` is an Options; without it, ``settings`` are its fields (``grade(folder, device="cpu")``).
+    ``progress(position, total, check_id)``, when given, is called as each check starts.
     """
     started, options = started or time.perf_counter(), options or Options(**settings)
     try:
         stubs, ids = selection(options.only)
         device = resolve_device(options.device)
+        gpu_note = gpu.why_unusable() if options.device == "auto" and device == "cpu" else ""
         server = server or start(submission, options)
     except BaseException:
         if server is not None:
@@ -123,21 +128,23 @@ def grade(submission, options=None, server=None, started=None, **settings):
         raise
     try:
         server.set_limits(**worker_limits(device))
-        checks, curves = _run_checks(Grading(server, options.seed, device, options.call_timeout), ids)
+        grading = Grading(server, options.seed, device, options.call_timeout, gpu_note)
+        checks, curves, printed = _run_checks(grading, ids, progress)
     finally:
         shut_down(server)
     return GradeReport(submission=str(server.submission), seed=options.seed, device=device, checks=checks,
                        seconds=round(time.perf_counter() - started, 2), curves=curves,
-                       environment=environment(options, device, stubs, server), refused=dict(server.refused),
-                       causes=diagnose(checks))
+                       environment=environment(options, device, stubs, server, gpu_note), refused=dict(server.refused),
+                       causes=diagnose(checks), printed=printed)
 
 
-def _run_checks(grading, ids):
-    """Run the checks ``ids`` under pytest with the kit's plugin; their results and the training curves."""
+def _run_checks(grading, ids, progress=None):
+    """Run the checks ``ids`` under pytest with the kit's plugin: their results, the training curves and what
+    the student's code printed in its public workers."""
     import pytest
 
     from .plugin import Collector
-    collector = Collector(grading, ids)
+    collector = Collector(grading, ids, progress)
     try:
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         status = pytest.main([str(CHECKS_DIR), "-c", str(CHECKS_DIR / "pytest.ini"), "--rootdir", str(CHECKS_DIR),
@@ -149,7 +156,7 @@ def _run_checks(grading, ids):
         raise KeyboardInterrupt("stopped")
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise GraderError(f"the checks could not be collected or run (pytest exit status {int(status)})")
-    return collector.results([BY_ID[i] for i in ids]), tuple(collector.measured)
+    return collector.results([BY_ID[i] for i in ids]), tuple(collector.measured), dict(collector.printed)
 
 
 def shut_down(server):
@@ -157,7 +164,7 @@ def shut_down(server):
     server.close()
 
 
-def environment(options, device, stubs, server):
+def environment(options, device, stubs, server, gpu_note=""):
     """What the report says about where and how the grading ran, the limits read back from the pool."""
     import torch
     limits = server.limits
@@ -168,4 +175,5 @@ def environment(options, device, stubs, server):
             **server.sandbox.protections(),
             "worker limits": f"{memory}, {limits['cpu_seconds']} s CPU, {limits['output_limit'] >> 20} MiB output, "
                              "256 open files, no core files",
-            "threads per worker": str(options.threads), "stubs graded": ", ".join(stubs)}
+            "threads per worker": str(options.threads), "stubs graded": ", ".join(stubs),
+            **({"gpu": gpu_note} if gpu_note else {})}

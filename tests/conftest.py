@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# test_checks.py grades the reference solutions in the kit's own suite (a student's copy grades exercises/).
+os.environ.setdefault("D2L_KIT_SUBMISSION", str(ROOT / "solutions"))
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
 """Diagnosis: each evidence rule names its pitfall, failed trainings are traced, the book's own code is correct."""
+import dataclasses
 import shutil
 from pathlib import Path
 
 import pytest
 
 from grader.diagnosis import diagnose, rules
-from grader.results import CheckResult, Status
+from grader.report import to_terminal
+from grader.results import CheckResult, GradeReport, Status
 from grader.run import grade
 from grader.table import BY_ID
 
@@ -79,6 +81,17 @@ def test_one_bug_in_several_checks_is_one_cause_whose_points_are_the_points_lost
     assert causes[0].checks == ("softmax/value", "softmax/keepdim", "softmax/gradient",
                                 "train_ch3/convergence-scratch")
     assert sum(cause.points for cause in causes) == sum(check.max_points for check in checks)
+
+
+def test_an_exercise_that_failed_only_through_another_cause_is_not_listed_with_its_own_hint():
+    crash = SAMPLES["row sums without keepdim"][1]
+    overflow = dataclasses.replace(failed("softmax/overflow", crash), exercise=BY_ID["softmax/overflow"].exercise)
+    checks = [failed("softmax/value", crash), overflow]
+    text = to_terminal(GradeReport("s", 0, "cpu", tuple(checks), 1.0, causes=diagnose(checks)))
+    assert "softmax/keepdim" in text and "Exercises of the book" not in text, text
+    alone = dataclasses.replace(overflow, detail="softmax(X) with large logits returned nan")
+    text = to_terminal(GradeReport("s", 0, "cpu", (alone,), 1.0, causes=diagnose([alone])))
+    assert "Exercises of the book" in text and f"softmax/overflow: {alone.title}" in text, text
 
 
 def submission(tmp_path, module, old, new):

@@ -1,5 +1,6 @@
 """make release: the handout leaks no solution and no hidden check, grades like the kit, and re-runs lose nothing."""
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -69,8 +70,9 @@ def test_the_handout_leaves_out_the_hidden_checks_and_the_instructors_tools(rele
     assert [row["id"] for row in table["checks"]] == [check.id for check in PUBLIC]
     assert sum(count for count, _ in table["hidden"].values()) == len(HIDDEN)
     assert sum(points for _, points in table["hidden"].values()) == sum(check.points for check in HIDDEN)
-    for left_out in ("grader/release", "grader/classroom", "grader/checks/hidden", "grader/sandbox/runtime/given.py",
-                     "solutions", "tests", "bench", ".course-secret"):
+    for left_out in ("grader/release", "grader/classroom", "grader/checks/hidden",
+                     "grader/sandbox/runtime/stand_ins.py",
+                     "solutions", "tests/test_grader.py", "bench", ".course-secret"):
         assert not (handout / left_out).exists(), left_out
     assert (handout / "grader" / "checks" / "check_softmax.py").is_file()
     makefile = (handout / "Makefile").read_text() + (handout / "common.mk").read_text()
@@ -96,6 +98,28 @@ def test_the_handout_grades_a_fresh_copy_stubs_zero_and_pasted_solutions_full(re
         shutil.copy(path, copy / "exercises" / path.name)
     results, _ = make_grade(copy, tmp_path / "solutions")
     assert results["score"] == results["max_score"] == sum(check.points for check in PUBLIC), results["output"]
+
+
+def handout_pytest(folder, *args):
+    """``pytest`` in a handout copy, through its own environment; the exit status and what it printed."""
+    env = {key: value for key, value in os.environ.items() if key != "D2L_KIT_SUBMISSION"}
+    run = subprocess.run([str(folder / ".venv" / "bin" / "python"), "-m", "pytest", "-p", "no:cacheprovider", *args],
+                         cwd=folder, capture_output=True, text=True, timeout=600, env=env)
+    return run.returncode, run.stdout + run.stderr
+
+
+def test_pytest_in_the_handout_runs_the_checks_by_their_ids_and_shows_the_cause(released, tmp_path):
+    copy = tmp_path / "handout"
+    shutil.copytree(released / "dist" / "student", copy)
+    make_grade(copy, tmp_path / "stubs")   # makes the copy's environment, as a student's first `make grade` does
+    status, output = handout_pytest(copy, "-k", "softmax")
+    softmax_public = [check.id for check in PUBLIC if check.stub == "softmax"]
+    assert status == 1 and f"{len(softmax_public)} failed" in output, output[-3000:]
+    assert all(f"test_check[{check_id}]" in output for check_id in softmax_public), output[-3000:]
+    assert "NotImplementedError" in output and "deselected" in output, output[-3000:]
+    shutil.copy(ROOT / "solutions" / "softmax.py", copy / "exercises" / "softmax.py")
+    status, output = handout_pytest(copy, "-k", "softmax")
+    assert status == 0 and f"{len(softmax_public)} passed" in output, output[-3000:]
 
 
 def test_a_rerun_leaves_edited_and_foreign_files_alone_and_force_backs_them_up(tmp_path):

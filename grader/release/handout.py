@@ -1,8 +1,8 @@
 """The student handout: exercises, the grader without its hidden checks, datasets, Makefile and README.
 
 Built by leaving files out, never by editing source: the release and class-grading packages, the
-hidden checks (grader/checks/hidden/) and the grader's known-good accuracy (given.py of the
-sandbox runtime) stay behind. Three files are generated from data: the table (its public rows and a
+hidden checks (grader/checks/hidden/) and the grader's own softmax, cross-entropy and SGD
+(stand_ins.py of the sandbox runtime) stay behind. Three files are generated from data: the table (its public rows and a
 count of the hidden checks), the message catalogues (without the hidden checks' texts) and the
 diagnosis rules (a rule that names a hidden check names its fallback kind instead).
 """
@@ -16,9 +16,9 @@ from .stubgen import expected_exercises
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("grader", "datasets")
-LEFT_OUT = ("grader/release", "grader/classroom", "grader/checks/hidden", "grader/sandbox/runtime/given.py")
+LEFT_OUT = ("grader/release", "grader/classroom", "grader/checks/hidden", "grader/sandbox/runtime/stand_ins.py")
 COPIED = {"pyproject.toml": "pyproject.toml", "uv.lock": "uv.lock", ".gitignore": ".gitignore",
-          "common.mk": "common.mk", "handout/Makefile": "Makefile"}
+          "common.mk": "common.mk", "handout/Makefile": "Makefile", "tests/test_checks.py": "tests/test_checks.py"}
 
 
 def package_files(root):

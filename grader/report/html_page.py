@@ -4,11 +4,13 @@ from html import escape
 
 from ..results import Status
 from .text import (
+    PRINTED_NOTE,
     fmt,
     heading,
     mark,
     number,
     ordered,
+    printed_parts,
     problems_line,
     refused_lines,
     run_line,
@@ -115,10 +117,17 @@ def _fixes(checks):
     return [f"<details><summary>Each failed check ({len(failed)})</summary>", *parts, "</details>"] if parts else []
 
 
+def _printed(report):
+    """What the student's code printed, folded away and marked as theirs."""
+    parts = [f"<h3>{_e(name)}</h3><pre>{_e(text)}</pre>" for name, text in printed_parts(report)]
+    return ['<details class="printed"><summary>What your code printed</summary>', f"<p>{_e(PRINTED_NOTE)}</p>",
+            *parts, "</details>"] if parts else []
+
+
 def to_html(report, curves_png=None):
     """The whole page as a string; the PNG, when given, is embedded as base64."""
     checks = ordered(report)
-    parts = _summary(report) + _causes(report) + _check_table(checks) + _fixes(checks)
+    parts = _summary(report) + _causes(report) + _check_table(checks) + _fixes(checks) + _printed(report)
     if curves_png:
         data = base64.b64encode(curves_png).decode("ascii")
         parts += ["<h2>Training curves</h2>",

@@ -3,11 +3,13 @@ import re
 
 from ..results import Status
 from .text import (
+    PRINTED_NOTE,
     environment_lines,
     fmt,
     heading,
     mark,
     ordered,
+    printed_parts,
     problems_line,
     refused_lines,
     run_line,
@@ -27,6 +29,10 @@ def to_markdown(report):
     if report.refused:
         lines += ["## Files not graded", "", *(f"- {_cell(line)}" for line in refused_lines(report)), ""]
     lines += _causes(report) + _table(checks) + _failures(checks)
+    if report.printed:
+        lines += ["## What your code printed", "", PRINTED_NOTE, ""]
+        for name, text in printed_parts(report):
+            lines += [f"### {_cell(name)}", "", *_fence(text), ""]
     if report.curves:
         lines += ["## Training curves", "", "![curve](curves.png)", ""]
     if report.environment:

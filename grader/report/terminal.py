@@ -5,10 +5,12 @@ from ..results import Status
 from .text import (
     ANSI,
     WIDTH,
+    cause_of,
     fmt,
     heading,
     mark,
     ordered,
+    printed_parts,
     problems_line,
     refused_lines,
     run_line,
@@ -32,7 +34,12 @@ def to_terminal(report, color=False):
         lines += ["", paint("Files not graded:", Status.FAILED)]
         lines += [_clip(f"  {line}", WIDTH) for line in refused_lines(report)]
     lines += _causes(report, paint) + ["", paint("Checks", "bold")] + _table(ordered(report), paint)
-    return "\n".join(lines + _aside(ordered(report), paint)) + "\n"
+    lines += _exercises(report, paint) + _not_run(ordered(report), paint)
+    if report.printed:
+        files = ", ".join(name for name, _text in printed_parts(report))
+        lines += ["", _clip(f"Your code printed something in {files}: see \"What your code printed\" in the report.",
+                            WIDTH)]
+    return "\n".join(lines) + "\n"
 
 
 def _causes(report, paint):
@@ -71,16 +78,24 @@ def _table(checks, paint):
     return lines + ["─" * min(max(width, 40), WIDTH)] if lines else []
 
 
-def _aside(checks, paint):
-    """The book's exercises that are not solved yet, and the checks that could not run on this machine."""
+def _exercises(report, paint):
+    """The book's exercises that are not solved yet; one that failed only because of another cause (a crash
+    in every call, say) is part of that cause's card, not listed here with its own, misleading hint."""
     lines = []
-    exercises = [check for check in checks if check.exercise and status_of(check) == Status.FAILED]
+    exercises = [check for check in ordered(report) if check.exercise and status_of(check) == Status.FAILED
+                 and getattr(cause_of(report, check), "pitfall", check.id) == check.id]
     if exercises:
         lines += ["", paint("Exercises of the book (3.6.9), reported and not graded", "bold")]
         for check in exercises:
             lines.append(f"{mark(check)} {check.id}: {check.title}")
             lines += textwrap.wrap(" ".join(check.hint.split()), WIDTH, initial_indent="    ",
                                    subsequent_indent="    ")
+    return lines
+
+
+def _not_run(checks, paint):
+    """The checks that could not run on this machine, and why."""
+    lines = []
     skipped = [check for check in checks if status_of(check) == Status.NOT_RUN]
     if skipped:
         lines += ["", paint("Not run on this machine", "dim")]

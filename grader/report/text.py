@@ -119,3 +119,16 @@ def environment_lines(report):
 def protection_lines(report):
     """How student code was confined on this run, so a score can be weighed."""
     return [f"{name.capitalize()}: {report.environment[name]}" for name in PROTECTIONS if name in report.environment]
+
+
+PRINTED_NOTE = "What your own code printed while its public checks ran (the last part, per file; hidden checks' " \
+               "output is never shown)."
+
+
+def printed_parts(report):
+    """(file name, text) for each stub whose code printed something, in the order of the stubs."""
+    return [(f"{stub}.py", visible(report.printed[stub].rstrip())) for stub in sorted(report.printed, key=_stub_order)]
+
+
+def _stub_order(stub):
+    return min((index for check_id, index in _ORDER.items() if check_id.startswith(stub + "/")), default=len(_ORDER))

@@ -9,6 +9,8 @@ report, record or course folder, and no copy of the kit.
 import sys
 from pathlib import Path
 
+from . import gpu
+
 INSIDE = Path("/grading")            # where the sandbox sees its own folders
 SYSTEM = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf", "localtime", "fonts",
@@ -53,15 +55,8 @@ def arguments(bwrap, scratch, switch_user):
         args += parents(inside[name]) + ["--ro-bind", str(scratch / name), str(inside[name])]
     args += parents(inside["home"]) + ["--perms", "0777", "--size", str(HOME_SIZE), "--tmpfs", str(inside["home"])]
     args += ["--dev", "/dev", "--proc", "/proc"]
-    args += gpu_arguments()
+    args += gpu.bind_arguments()   # after --dev /dev, which would hide them
     if switch_user:
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     return args + ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
                    "--new-session", "--chdir", str(inside["home"])]
-
-
-def gpu_arguments(dev=Path("/dev")):
-    """The NVIDIA device nodes, usable (--dev-bind), and the /sys CUDA reads, where the machine has them."""
-    devices = sorted(dev.glob("nvidia*"))
-    args = [arg for device in devices for arg in ("--dev-bind", str(device), str(device))]
-    return args + ["--ro-bind", "/sys", "/sys"] if devices else args

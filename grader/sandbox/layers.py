@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from . import bwrap as bubblewrap
+from . import gpu
 from .cgroups import GROUP_MEMORY, PROCESS_LIMIT, ControlGroup
 from .procs import kill_user, threads_of
 
@@ -49,6 +50,9 @@ class Sandbox:
             notes.append("bubblewrap is not installed (apt-get install bubblewrap)")
         elif not cls._bwrap_runs(bwrap, notes):
             bwrap = None
+        uvm = gpu.ensure_uvm() if bwrap else ""
+        if uvm:
+            notes.append(f"GPU: {uvm}")
         if uid is not None and not bwrap and not _python_usable_by(uid):
             notes.append(f"no separate user: uid {uid} cannot run {sys.executable} outside a sandbox")
             lock.close()

@@ -77,6 +77,8 @@ def _confine(request, log):
     os.dup2(log, 1)   # a file the grader opened: the worker can write to it, never reach it by name
     os.dup2(log, 2)
     os.close(log)
+    for stream in (sys.stdout, sys.stderr):   # each line reaches the log at once, even if the worker is killed
+        stream.reconfigure(encoding="utf-8", errors="backslashreplace", line_buffering=True)
     for kind, value in _limits(request).items():
         resource.setrlimit(kind, (value, value))
     sys.dont_write_bytecode = True
