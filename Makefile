@@ -10,6 +10,7 @@ SUBMISSIONS ?=
 JOBS ?=
 TIMEOUT ?= 600
 QUICK ?=
+RELEASE_LANG ?= en
 # grade-all writes to reports/class unless OUT is given on the command line.
 CLASS_OUT := $(if $(filter command line environment,$(origin OUT)),$(OUT),reports/class)
 
@@ -22,18 +23,18 @@ test: $(STAMP) ## lint the code, then run the kit's test suite
 lint: $(STAMP) ## only the linter (ruff, configured in pyproject.toml)
 	@$(PY) -m ruff check .
 
-exercises: $(STAMP) ## regenerate exercises/ from solutions/ (FORCE=1 also replaces edited files, keeping backups)
-	@$(PY) -m grader.release.stubgen $(if $(FORCE),--force)
+exercises: $(STAMP) ## regenerate exercises/ from solutions/ (RELEASE_LANG=en|zh|both; FORCE=1 also replaces edited files, keeping backups)
+	@$(PY) -m grader.release.stubgen --lang $(RELEASE_LANG) $(if $(FORCE),--force)
 
 check-exercises: $(STAMP) ## check that exercises/ is exactly what the generator produces
-	@$(PY) -m grader.release.stubgen --check
+	@$(PY) -m grader.release.stubgen --check --lang $(RELEASE_LANG)
 
 grade-all: $(STAMP) ## grade a class: SUBMISSIONS=dir with one folder per student (JOBS=n TIMEOUT=s FORCE=1 OUT=dir; SEED=n for one seed instead of secret ones)
 	@test -n "$(SUBMISSIONS)" || { echo "error: name the class's folder: make grade-all SUBMISSIONS=path/to/folder (one subfolder per student)" >&2; exit 2; }
 	@$(PY) -m grader.classroom.batch "$(SUBMISSIONS)" --out "$(CLASS_OUT)" --timeout $(TIMEOUT) --device $(DEVICE) $(if $(filter command line environment,$(origin SEED)),--seed $(SEED)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
-gradescope: $(STAMP) ## build dist/gradescope/autograder.zip for Gradescope
-	@$(PY) -m grader.classroom.gradescope build --out dist/gradescope
+gradescope: $(STAMP) ## build dist/gradescope/autograder.zip for Gradescope (in the last release's language, or RELEASE_LANG=en|zh|both)
+	@$(PY) -m grader.classroom.gradescope build --out dist/gradescope $(if $(filter command line environment,$(origin RELEASE_LANG)),--lang $(RELEASE_LANG))
 
 bench: $(STAMP) ## measure the book's pipeline against the grader, grading times, class throughput, memory (QUICK=1: a smoke run)
 	@$(PY) -m bench $(if $(QUICK),--quick) $(if $(BENCH_OUT),--out $(BENCH_OUT))
@@ -41,8 +42,8 @@ bench: $(STAMP) ## measure the book's pipeline against the grader, grading times
 gpu-check: $(STAMP) ## with an NVIDIA GPU: the CUDA path inside the sandbox, item by item (exit 1 if one fails)
 	@$(PY) -m bench.gpu_check
 
-release: $(STAMP) ## build the handout dist/student/ and the nbgrader course course/ (FORCE=1 replaces edited files, with backups)
-	@$(PY) -m grader.release --student $(STUDENT) --course $(COURSE) $(if $(FORCE),--force)
+release: $(STAMP) ## build the handout dist/student/ and the nbgrader course course/ (RELEASE_LANG=en|zh|both; FORCE=1 replaces edited files, with backups)
+	@$(PY) -m grader.release --student $(STUDENT) --course $(COURSE) --lang $(RELEASE_LANG) $(if $(FORCE),--force)
 
 autograde: $(STAMP) ## nbgrader autograde, feedback and export for course/submitted/, cross-checked (FORCE=1 regrades)
 	@$(PY) -m grader.release.autograde --course $(COURSE) $(if $(FORCE),--force)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from grader import messages
+
 from . import routes
+from .explain import explained
 from .vision import EnvironmentMismatch, torchvision
 
 
@@ -22,14 +25,10 @@ def main(argv=None) -> int:
         else:
             found = routes.lookup()
     except (routes.DatasetUnavailable, EnvironmentMismatch) as exc:
-        print(exc, file=sys.stderr)
+        print(explained(exc), file=sys.stderr)
         return 1
     via = f"{found.route} {found.source}" if found.source else found.route
-    if found.installed:
-        print(f"Fashion-MNIST ready: {found.root} (found via {via})")
-    else:
-        print(f"Fashion-MNIST found (via {via}) but not yet in {found.root}; "
-              f"run `make data` to install it there")
+    print(messages.text("data.ready" if found.installed else "data.found", root=found.root, via=via))
     return 0
 
 

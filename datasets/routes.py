@@ -41,7 +41,11 @@ _RECORD: dict[str, Found] = {}
 
 
 class DatasetUnavailable(RuntimeError):
-    """Fashion-MNIST could not be found by any route (d2l 3.5)."""
+    """Fashion-MNIST could not be found by any route (d2l 3.5); ``tried`` says why each route failed."""
+
+    def __init__(self, message, tried=()):
+        super().__init__(message)
+        self.tried = tuple(tried)
 
 
 class _Rejected(Exception):
@@ -309,7 +313,7 @@ def find_fashion_mnist(cache: Path, env_dir: str | Path | None = None, *,
             return Found(cache, route, source, tried, installed)
         except (_Rejected, OSError) as exc:
             tried.append(f"{label}: {exc}")
-    raise DatasetUnavailable(unavailable_message(tried))
+    raise DatasetUnavailable(unavailable_message(tried), tried)
 
 
 def _stage_and_install(action, cache: Path, install_files: bool) -> bool:

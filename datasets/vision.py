@@ -8,7 +8,12 @@ import torch
 
 
 class EnvironmentMismatch(ImportError):
-    """torchvision cannot be imported against the installed torch (d2l 3.5 needs both)."""
+    """torchvision cannot be imported against the installed torch (d2l 3.5 needs both); ``versions`` holds
+    (torchvision's, torch's, the import's error) where they are known."""
+
+    def __init__(self, message, versions=()):
+        super().__init__(message)
+        self.versions = tuple(versions)
 
 
 def _version(dist: str) -> str:
@@ -26,8 +31,9 @@ def torchvision():
         import torchvision.datasets.utils
         import torchvision.transforms
     except Exception as exc:
+        versions = (_version("torchvision"), torch.__version__, str(exc))
         raise EnvironmentMismatch(
-            f"torchvision {_version('torchvision')} cannot load against torch {torch.__version__} "
+            f"torchvision {versions[0]} cannot load against torch {versions[1]} "
             f"(they must be a matched pair; the import failed with: {exc}), so rebuild the "
-            f"environment from the lock with `rm -rf .venv && make test`.") from exc
+            f"environment from the lock with `rm -rf .venv && make test`.", versions) from exc
     return tv

@@ -5,13 +5,14 @@ cells are extracted by their nbgrader ids and graded the same way.
 """
 import argparse
 import dataclasses
+import os
 import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from . import run, table
+from . import messages, run, table
 from .notebook import NotebookError, as_modules
 from .progress import ProgressLine
 
@@ -31,6 +32,8 @@ def parse(argv):
     parser.add_argument("--call-timeout", type=float, default=10.0,
                         help="seconds each call of a student function may take (default 10; training has its own)")
     parser.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    parser.add_argument("--lang", choices=sorted(messages.NAMES),
+                        help="language of the report: zh, en or both (default: D2L_KIT_LANG, then the locale)")
     return parser.parse_args(argv)
 
 
@@ -39,11 +42,18 @@ def main(argv=None):
     started, args = time.perf_counter(), parse(argv)
     for stream in (sys.stdout, sys.stderr):   # the report's marks and any student text, whatever the locale
         stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+    try:
+        language = messages.choose(args.lang)
+    except messages.LanguageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    messages.use(language)
+    os.environ[messages.VARIABLE] = language   # the same language in any process the grading starts
     for stop in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop, _stopped)
     out = args.out.resolve()
     if out == args.submission.resolve() or args.submission.resolve() in out.parents:
-        print(f"error: the report folder {out} must not be inside the submission", file=sys.stderr)
+        print(f"error: {messages.text('error.out-inside', out=out)}", file=sys.stderr)
         return 2
     try:
         with as_modules(args.submission) as modules:
@@ -84,13 +94,13 @@ def _grade(args, out, started, folder, options, modules):
     print(to_terminal(report, color=color))
     if table.DATA.get("hidden"):
         print(table.hidden_summary())
-    print(f"Report: {out / 'report.html'}  (also report.md, results.json, verdicts.json, junit.xml)")
+    print(messages.text("report.files", path=out / "report.html"))
     return 0
 
 
 def _checked(folder, options, started, progress):
     """Start the fork server before the grader's own heavy imports, so both overlap; then run the checks."""
-    progress.say("starting the workers (each imports torch once)")
+    progress.say(messages.text("progress.start"))
     server = run.start(folder, options)
     try:
         from . import report  # noqa: F401  (torch and the report writers, while the fork server starts)
@@ -112,8 +122,8 @@ def _failed(args, out, message):
     report = GradeReport(submission=str(args.submission), seed=args.seed, device=args.device, checks=(),
                          seconds=0.0, error=message)
     write_all(report, out)
-    print(f"autograder failed: {message}", file=sys.stderr)
-    print(f"Report: {out / 'results.json'}", file=sys.stderr)
+    print(messages.text("report.error.line", error=message), file=sys.stderr)
+    print(messages.text("report.files.failed", path=out / "results.json"), file=sys.stderr)
     return 2
 
 

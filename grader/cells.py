@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import child
+from . import child, messages
 from .results import Status
 
 VERDICTS_ENV = "D2L_KIT_VERDICTS"
@@ -64,11 +64,12 @@ def verdict_text(verdicts, check_id):
     """(passed, what the check's cell shows) for ``check_id`` in the verdicts (a verdicts.json as a dict)."""
     found = verdicts.get("checks", {}).get(check_id)
     if not isinstance(found, dict):
-        return False, f"✗ {check_id}: no verdict ({verdicts.get('error') or 'the grader reported nothing for it'})"
-    name = f"a hidden check of {check_id.split('/')[0]}" if found.get("hidden") else check_id
+        why = verdicts.get("error") or messages.text("cell.no-verdict.why")
+        return False, messages.text("cell.no-verdict", check=check_id, why=why)
+    name = messages.text("cell.hidden", stub=check_id.split("/")[0]) if found.get("hidden") else check_id
     if found.get("status") == Status.PASSED:
-        return True, f"✓ {name}: passed, {float(found.get('points', 0)):g} points"
+        return True, messages.text("cell.passed", name=name, points=f"{float(found.get('points', 0)):g}")
     if found.get("status") == Status.NOT_RUN:
-        return False, f"– {name}: not run on this machine, so this cell earns nothing.\n{found.get('detail', '')}"
-    lines = [f"✗ {name}: failed", f"Hint: {found.get('hint', '')}"]
+        return False, f"{messages.text('cell.not-run', name=name)}\n{found.get('detail', '')}"
+    lines = [messages.text("cell.failed", name=name), messages.text("report.hint", hint=found.get("hint", ""))]
     return False, "\n".join(lines + ([found["detail"]] if found.get("detail") else []))

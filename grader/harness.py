@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
+from . import messages
 from .sandbox.pool import WorkerFailure
 from .sandbox.runtime import wire
 from .table import BY_ID
@@ -68,7 +69,7 @@ class Client:
             self.timed_out = self.timed_out or failure.kind == "timeout"
             raise CheckFailed(_failure_text(shown, failure, timeout)) from None
         if type(answer) is not dict:
-            raise CheckFailed(f"{shown}: the worker sent an answer that is not a result")
+            raise CheckFailed(messages.text("evidence.not-a-result", call=shown))
         if "error" in answer:
             raise CheckFailed(error_text(shown, answer["error"], request.get("function", "")))
         return answer
@@ -78,13 +79,14 @@ class Client:
         try:
             self.worker = self.server.spawn(self.stub)
         except RuntimeError as error:
-            raise CheckFailed(f"{shown}: no worker process could be started for {self.stub}.py ({error}).") from None
+            raise CheckFailed(messages.text("evidence.no-worker", call=shown, stub=self.stub, error=error)) from None
         self.started.append(self.worker)
         try:
             self.worker.request({"op": "load", "module": self.stub}, IMPORT_TIMEOUT)
         except WorkerFailure as failure:
             self.worker = None
-            raise CheckFailed(_failure_text(f"importing {self.stub}.py", failure, IMPORT_TIMEOUT)) from None
+            importing = messages.text("evidence.importing", stub=self.stub)
+            raise CheckFailed(_failure_text(importing, failure, IMPORT_TIMEOUT)) from None
 
     def printed(self, limit=PRINTED_LIMIT):
         """The last ``limit`` characters the student's code printed in this client's workers, oldest first."""
@@ -101,22 +103,22 @@ def error_text(shown, error, function=""):
     """One readable paragraph for an exception raised by student code."""
     error = error if type(error) is dict else {}
     kind, message, where = (str(error.get(key, "")) for key in ("type", "message", "where"))
-    place = f" at {where}" if where else ""
+    place = messages.text("evidence.at", where=where) if where else ""
     if kind == "NotImplementedError" and not message.strip():
-        return f"Not implemented yet: {function or shown} raised NotImplementedError{place}."
+        return messages.text("evidence.not-implemented", call=function or shown, where=place)
     if kind in ("SystemExit", "KeyboardInterrupt"):
-        return f"{shown} tried to stop the program ({kind}{place}); grading code must return a value."
-    return f"{shown} raised {kind}{place}: {message}".rstrip(": ")
+        return messages.text("evidence.stopped", call=shown, kind=kind, where=place)
+    return messages.text("evidence.raised", call=shown, kind=kind, where=place, message=message).rstrip(": ：")
 
 
 def _failure_text(shown, failure, timeout):
-    said = f"\nLast output of the process:\n{failure.output.strip()[-400:]}" if failure.output.strip() else ""
+    output = failure.output.strip()
+    said = f"\n{messages.text('evidence.last-output')}\n{output[-400:]}" if output else ""
     if failure.kind == "timeout":
-        return (f"{shown} did not finish within {timeout:g} s (an infinite loop, or far too much work); "
-                f"its process was stopped.{said}")
+        return messages.text("evidence.timeout", call=shown, seconds=f"{timeout:g}") + said
     if failure.kind == "refused":
-        return f"{shown} sent back something the grader does not read ({failure}): return plain tensors and numbers."
-    return f"{shown}: the process running it ended without answering (exit(), os._exit() or a crash).{said}"
+        return messages.text("evidence.refused", call=shown, why=failure)
+    return messages.text("evidence.crash", call=shown) + said
 
 
 def describe(value):
@@ -125,12 +127,13 @@ def describe(value):
         return f"a {value.description}"
     if type(value) is not torch.Tensor:
         return f"{type(value).__name__} {value!r}"[:200]
-    text = f"a tensor of shape {tuple(value.shape)}, dtype {str(value.dtype).removeprefix('torch.')}"
+    text = messages.text("evidence.tensor", shape=tuple(value.shape), dtype=str(value.dtype).removeprefix("torch."))
     if value.device.type == "meta":
-        return text + " on meta"
+        return messages.text("evidence.on-meta", tensor=text)
     if value.is_floating_point() and value.numel():
         nan, inf = int(torch.isnan(value).sum()), int(torch.isinf(value).sum())
-        text += "".join(f", {count} {name}" for count, name in ((nan, "NaN"), (inf, "inf")) if count)
+        text += "".join(messages.text("evidence.count", count=count, what=name)
+                        for count, name in ((nan, "NaN"), (inf, "inf")) if count)
     return text
 
 
@@ -141,19 +144,20 @@ def show(tensor, digits=4, limit=6):
     flat = tensor.detach().double().reshape(-1) if tensor.is_floating_point() else tensor.reshape(-1)
     items = [f"{x:.{digits}g}" if isinstance(x, float) else str(x) for x in flat[:limit].tolist()]
     more = ", ..." if flat.numel() > limit else ""
-    return f"[{', '.join(items)}{more}] (shape {tuple(tensor.shape)})"
+    return messages.text("evidence.values", items=", ".join(items) + more, shape=tuple(tensor.shape))
 
 
 def expect_tensor(value, shown, shape=None, dtype=None, device=None):
     """Fail unless ``value`` is a plain tensor with the given shape, dtype and device."""
     if type(value) is not torch.Tensor:
-        raise CheckFailed(f"{shown} returned {describe(value)}; expected a torch.Tensor.")
+        raise CheckFailed(messages.text("evidence.not-a-tensor", call=shown, got=describe(value)))
     if shape is not None and tuple(value.shape) != tuple(shape):
-        raise CheckFailed(f"{shown} returned {describe(value)}; expected shape {tuple(shape)}.")
+        raise CheckFailed(messages.text("evidence.wrong-shape", call=shown, got=describe(value), shape=tuple(shape)))
     if dtype is not None and value.dtype != dtype:
-        raise CheckFailed(f"{shown} returned {describe(value)}; expected dtype {str(dtype).removeprefix('torch.')}.")
+        raise CheckFailed(messages.text("evidence.wrong-dtype", call=shown, got=describe(value),
+                                        dtype=str(dtype).removeprefix("torch.")))
     if device is not None and value.device.type != device:
-        raise CheckFailed(f"{shown} returned a tensor on {value.device.type}; expected it on {device}.")
+        raise CheckFailed(messages.text("evidence.wrong-device", call=shown, device=value.device.type, expected=device))
     return value
 
 
@@ -161,30 +165,31 @@ def expect_close(value, expected, shown, rtol=1e-4, atol=1e-6):
     """Fail unless ``value`` is a finite tensor of ``expected``'s shape that matches it within tolerance."""
     expect_tensor(value, shown, shape=expected.shape)
     if value.device.type == "meta":
-        raise CheckFailed(f"{shown} returned {describe(value)}: a tensor without values; expected {show(expected)}.")
+        raise CheckFailed(messages.text("evidence.no-values", call=shown, got=describe(value), expected=show(expected)))
     got = value.detach().double()
     if expected.is_floating_point() and not torch.isfinite(got).all() and torch.isfinite(expected).all():
-        raise CheckFailed(f"{shown} returned {describe(value)}: {show(value)}; "
-                          f"expected finite values {show(expected)}.")
+        raise CheckFailed(messages.text("evidence.not-finite", call=shown, got=describe(value), values=show(value),
+                                        expected=show(expected)))
     if not torch.allclose(got, expected.double(), rtol=rtol, atol=atol):
         worst = int((got - expected.double()).abs().reshape(-1).argmax())
-        raise CheckFailed(f"{shown} returned {show(value)}; expected {show(expected)} "
-                          f"(largest difference at flat index {worst}: {got.reshape(-1)[worst].item():.6g} "
-                          f"instead of {expected.double().reshape(-1)[worst].item():.6g}; "
-                          f"rtol={rtol:g}, atol={atol:g}).")
+        raise CheckFailed(messages.text(
+            "evidence.not-close", call=shown, got=show(value), expected=show(expected), index=worst,
+            value=f"{got.reshape(-1)[worst].item():.6g}", wanted=f"{expected.double().reshape(-1)[worst].item():.6g}",
+            rtol=f"{rtol:g}", atol=f"{atol:g}"))
     return value
 
 
 def expect_number(value, expected, shown, tol=1e-6):
     """Fail unless ``value`` is a Python int or float equal to ``expected`` within ``tol``."""
     if type(value) not in (int, float) or isinstance(value, bool):
-        raise CheckFailed(f"{shown} returned {describe(value)}; expected a Python float ({expected:g}).")
+        raise CheckFailed(messages.text("evidence.not-a-number", call=shown, got=describe(value),
+                                        expected=f"{expected:g}"))
     try:
         far = not math.isfinite(value) or abs(value - expected) > tol
     except OverflowError:
         far = True
     if far:
-        raise CheckFailed(f"{shown} returned {value!r}; expected {expected!r}.")
+        raise CheckFailed(messages.text("evidence.wrong-number", call=shown, got=repr(value), expected=repr(expected)))
     return value
 
 
@@ -195,14 +200,12 @@ def check(check_id):
     return pytest.mark.check(check_id)
 
 
-META_NOTES = (
-    ("Cannot copy out of meta", "Torch needed the values on the meta device: a tensor was copied to the CPU "
-     "(.cpu(), .tolist()) or selected by a boolean mask. Keep the computation on the inputs' device."),
-    ("cannot be called on meta tensors", "Meta tensors hold no values, so .item(), float(), bool() or a Python "
-     "loop over the examples cannot run on them; use whole-tensor operations."),
-    ("numpy", "Tensors on a GPU cannot become numpy arrays; use torch operations on the inputs' device."),
-    ("expected device", "Tensors of two devices were mixed: one was created without device=... and is on the CPU."),
-    ("same device", "Tensors of two devices were mixed: one was created without device=... and is on the CPU."),
+META_NOTES = (   # a phrase of torch's own error → the note that explains it (an id of the catalogues)
+    ("Cannot copy out of meta", "evidence.meta.copy"),
+    ("cannot be called on meta tensors", "evidence.meta.values"),
+    ("numpy", "evidence.meta.numpy"),
+    ("expected device", "evidence.meta.mixed"),
+    ("same device", "evidence.meta.mixed"),
 )
 
 
@@ -220,5 +223,5 @@ def call_on_meta(stub, function, *args, shown, accept=()):
         text = str(failure)
         if any(phrase in text for phrase in accept):
             return ACCEPTED_FAILURE
-        note = next((note for phrase, note in META_NOTES if phrase in text), "")
-        raise CheckFailed(f"{text.rstrip('.')}. {note}".strip()) from None
+        note = next((messages.text(key) for phrase, key in META_NOTES if phrase in text), "")
+        raise CheckFailed(f"{text.rstrip('.。')}{'。' if text.endswith('。') else '.'} {note}".strip()) from None

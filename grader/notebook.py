@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import messages
 from .table import CHECKS, STUBS
 
 
@@ -73,21 +74,21 @@ def read(path):
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
         if Path(path).is_symlink():
-            raise NotebookError(f"{path} is a symbolic link, which the grader does not follow") from None
-        raise NotebookError(f"{path} cannot be read ({error})") from None
+            raise NotebookError(messages.text("error.notebook.link", path=path)) from None
+        raise NotebookError(messages.text("error.notebook.unreadable", path=path, error=error)) from None
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise NotebookError(f"{path} is not a regular file")
+            raise NotebookError(messages.text("error.notebook.not-file", path=path))
         data = handle.read(NOTEBOOK_LIMIT + 1)
     if len(data) > NOTEBOOK_LIMIT:
-        raise NotebookError(f"{path} is larger than {NOTEBOOK_LIMIT >> 20} MiB: not a notebook of this assignment")
+        raise NotebookError(messages.text("error.notebook.too-large", path=path, limit=NOTEBOOK_LIMIT >> 20))
     try:
         notebook = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else error
-        raise NotebookError(f"{path} is not a readable notebook ({reason})") from None
+        reason = messages.text("error.notebook.too-deep") if isinstance(error, RecursionError) else error
+        raise NotebookError(messages.text("error.notebook.not-json", path=path, reason=reason)) from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise NotebookError(f"{path} is not a Jupyter notebook (no list of cells)")
+        raise NotebookError(messages.text("error.notebook.no-cells", path=path))
     return notebook
 
 
@@ -159,7 +160,7 @@ def as_modules(path):
         if not graded:
             names = ", ".join(stub for stub in STUBS)
             problems = "".join(f"; {why}" for why in refused.values())
-            raise NotebookError(f"no answer cell of this assignment ({names}) was found in {path}{problems}")
+            raise NotebookError(messages.text("error.notebook.no-answers", names=names, path=path, problems=problems))
         if single:
             extract(siblings(Path(path)), folder, {})
         stubs = [stub for stub in STUBS if stub in graded] if single else list(STUBS)

@@ -5,6 +5,8 @@ It is drawn only on a terminal: in a file, a pipe or a notebook cell's output it
 import os
 import sys
 
+from . import messages
+from .messages.columns import clip
 from .table import BY_ID
 
 
@@ -22,15 +24,16 @@ class ProgressLine:
         """Show ``text`` on the line (cut to fit)."""
         if self.stream is None:
             return
-        text = text if len(text) <= self.width else text[:self.width - 1] + "…"
+        text = clip(" ".join(text.split()), self.width)
         self.stream.write("\r\x1b[K" + text)
         self.stream.flush()
         self.shown = True
 
     def __call__(self, position, total, check_id):
         check = BY_ID.get(check_id)
-        where = f"{check.stub} ({'hidden' if check.hidden else 'public'})" if check else ""
-        self.say(f"grading [{position}/{total}] {where}: {check_id}")
+        kind = messages.text(f"progress.{'hidden' if check.hidden else 'public'}") if check else ""
+        self.say(messages.text("progress.check", position=position, total=total, stub=check.stub if check else "",
+                               kind=kind, check=check_id))
 
     def clear(self):
         """Erase the line, so that the report starts on a clean one, and let go of the terminal."""

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import messages
 from .diagnosis import diagnose
 from .results import GradeReport
 from .sandbox import gpu
@@ -40,8 +41,7 @@ def selection(only):
     """(stubs, check ids) to grade: everything, or the stubs and checks ``only`` names, in table order."""
     unknown = [name for name in only if name not in STUBS and name not in BY_ID]
     if unknown:
-        raise GraderError(f"unknown stub or check {', '.join(unknown)}: name stubs ({', '.join(STUBS)}) "
-                          "or check ids such as softmax/value")
+        raise GraderError(messages.text("error.unknown-only", names=", ".join(unknown), stubs=", ".join(STUBS)))
     ids = [check.id for check in checks_for() if not only or check.stub in only or check.id in only]
     return [stub for stub in STUBS if any(BY_ID[i].stub == stub for i in ids)], ids
 
@@ -51,7 +51,7 @@ def start(submission, options):
     since the checks of one stub may use others (training from scratch uses softmax, cross_entropy and sgd)."""
     submission = Path(submission).resolve()
     if not submission.is_dir():
-        raise GraderError(f"submission folder {submission} does not exist")
+        raise GraderError(messages.text("error.no-submission", path=submission))
     selection(options.only)
     return ForkServer.start(submission, STUBS, options.threads)
 
@@ -71,10 +71,11 @@ class Grading:
         """Fashion-MNIST as uint8 tensors, loaded on first use; None when unavailable."""
         if self._data is None and not self.data_problem:
             from datasets import DatasetUnavailable, EnvironmentMismatch, fashion_mnist_uint8
+            from datasets.explain import explained
             try:
                 self._data = fashion_mnist_uint8()
             except (DatasetUnavailable, EnvironmentMismatch) as error:
-                self.data_problem = str(error)
+                self.data_problem = explained(error)
         return self._data
 
     def source(self, stub):
@@ -87,21 +88,21 @@ class Grading:
     def cannot_run(self, check):
         """Why ``check`` cannot run on this machine, or "" when it can."""
         if "cuda" in check.needs and not self.cuda:
-            why = f" ({self.gpu_note})" if self.gpu_note else ""
-            return f"not run here: no CUDA GPU was used for this run{why} (it earns its points where one is present)"
+            key = "not-run.cuda.why" if self.gpu_note else "not-run.cuda"
+            return messages.text(key, note=self.gpu_note) if self.gpu_note else messages.text(key)
         if "data" in check.needs and self.data is None:
-            return f"not run: dataset unavailable. {self.data_problem}"
+            return messages.text("not-run.data", problem=self.data_problem)
         return ""
 
 
 def resolve_device(device):
     """``auto`` is cuda when torch can use a GPU, else cpu; asking for cuda without one is an error."""
     if device not in ("auto", "cpu", "cuda"):
-        raise GraderError(f"unknown device {device!r}: use auto, cpu or cuda")
+        raise GraderError(messages.text("error.unknown-device", device=repr(device)))
     import torch
     available = torch.cuda.is_available()
     if device == "cuda" and not available:
-        raise GraderError("--device cuda was asked for, but torch sees no usable CUDA GPU here")
+        raise GraderError(messages.text("error.no-cuda"))
     return "cuda" if device == "cuda" or (device == "auto" and available) else "cpu"
 
 
@@ -155,7 +156,7 @@ def _run_checks(grading, ids, progress=None):
     if status == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt("stopped")
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise GraderError(f"the checks could not be collected or run (pytest exit status {int(status)})")
+        raise GraderError(messages.text("error.checks-failed", status=int(status)))
     return collector.results([BY_ID[i] for i in ids]), tuple(collector.measured), dict(collector.printed)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import messages
+from .messages.columns import width as columns
 
 DATA = json.loads(Path(__file__).with_name("table.json").read_text(encoding="utf-8"))
 STUBS = tuple(DATA["stubs"])
@@ -65,14 +66,15 @@ def hidden_by_stub():
     return found
 
 
-def hidden_summary():
+def hidden_summary(language=None):
     """What a student handout says about the checks it does not contain: how many, their points, what they cover."""
     counted = hidden_by_stub()
-    lines = [f"The instructor's grader also runs {sum(c for c, _ in counted.values())} hidden checks "
-             f"({sum(p for _, p in counted.values())} points) that this handout does not contain:"]
+    lines = [messages.text("report.hidden.intro", language, count=sum(c for c, _ in counted.values()),
+                           points=sum(p for _, p in counted.values()))]
     for stub, (count, points) in counted.items():
-        amount = f"{count} check{'s' * (count > 1)}, {points} points"
-        lines.append(f"  {stub:<15} {amount:<20} {messages.text(f'hidden.{stub}')}")
+        amount = messages.counted("report.hidden.amount", count, language, points=points)
+        covers = messages.text(f"hidden.{stub}", language)
+        lines.append(f"  {stub:<15} {amount}{' ' * max(20 - columns(amount), 0)} {covers}")
     return "\n".join(lines)
 
 
@@ -98,7 +100,7 @@ def validate():
     if sum(check.points for check in CHECKS) + hidden != TOTAL:
         raise ValueError(f"the check table must total {TOTAL} points")
     for check in CHECKS:  # a missing text raises KeyError here, at import
-        messages.text(f"check.{check.id}.title"), messages.text(f"check.{check.id}.hint")
+        messages.text(f"check.{check.id}.title", "en"), messages.text(f"check.{check.id}.hint", "en")
 
 
 validate()

@@ -12,6 +12,10 @@ import torch
 from tqdm import tqdm
 
 from datasets import DatasetUnavailable, EnvironmentMismatch, load_data_fashion_mnist_fast
+from datasets.explain import explained
+
+from . import messages
+from .messages.columns import width
 
 PACKAGES = ("exercises", "solutions")
 
@@ -76,6 +80,17 @@ def train_scratch(num_epochs, lr, batch_size, seed, package="solutions"):
     return history, evaluate_accuracy(net, test_iter)
 
 
+def history_table(history):
+    """The header and one row per epoch, each number right-aligned under its (translated) label."""
+    labels = messages.text("train.header").split("  ")
+    widths = [max(width(label), least) for label, least in zip(labels, (5, 10, 9, 8))]
+    rows = ["  ".join(" " * (size - width(label)) + label for label, size in zip(labels, widths))]
+    for epoch, (train_loss, train_acc, test_acc) in enumerate(history, start=1):
+        cells = (f"{epoch:d}", f"{train_loss:.4f}", f"{train_acc:.3f}", f"{test_acc:.3f}")
+        rows.append("  ".join(cell.rjust(size) for cell, size in zip(cells, widths)))
+    return rows
+
+
 def main(argv=None):
     """Command line of ``make train``."""
     parser = argparse.ArgumentParser(prog="python -m grader.train", description=__doc__.splitlines()[0])
@@ -91,19 +106,18 @@ def main(argv=None):
     try:
         history, final_acc = train_scratch(args.epochs, args.lr, args.batch_size, args.seed, package)
     except (DatasetUnavailable, EnvironmentMismatch) as error:
-        print(error, file=sys.stderr)
+        print(explained(error), file=sys.stderr)
         return 1
     except NotImplementedError:
-        print(f"{package}: a function this run needs is still a stub (NotImplementedError).", file=sys.stderr)
+        print(messages.text("train.stub", package=package), file=sys.stderr)
         return 1
     if not history:
-        print(f"train_ch3 returned no history; test accuracy after training: {final_acc:.3f}")
+        print(messages.text("train.no-history", accuracy=f"{final_acc:.3f}"))
         return 0
-    print("epoch  train loss  train acc  test acc")
-    for epoch, (train_loss, train_acc, test_acc) in enumerate(history, start=1):
-        print(f"{epoch:5d}  {train_loss:10.4f}  {train_acc:9.3f}  {test_acc:8.3f}")
+    for row in history_table(history):
+        print(row)
     save_curve(history, plot)
-    print(f"{len(history)} epochs in {time.perf_counter() - started:.1f} s; curve saved to {plot}")
+    print(messages.text("train.done", epochs=len(history), seconds=f"{time.perf_counter() - started:.1f}", plot=plot))
     return 0
 
 

@@ -9,6 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # test_checks.py grades the reference solutions in the kit's own suite (a student's copy grades exercises/).
 os.environ.setdefault("D2L_KIT_SUBMISSION", str(ROOT / "solutions"))
+# The suite reads the English texts whatever the machine's locale; the tests of other languages ask for them.
+os.environ["D2L_KIT_LANG"] = "en"
 
 
 @pytest.fixture(scope="session")

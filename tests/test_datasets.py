@@ -400,6 +400,24 @@ def test_main_prints_the_fix_and_exits_1_when_unavailable(tiny, places, monkeypa
     assert "download: skipped (downloads disabled)" in capsys.readouterr().err
 
 
+def test_make_data_says_why_and_how_to_fix_it_in_the_student_s_language(tiny, places, monkeypatch, capsys):
+    monkeypatch.setenv("D2L_KIT_CACHE", str(places.cache))
+    monkeypatch.setenv("D2L_KIT_LANG", "zh")
+    monkeypatch.setattr(routes, "SYSTEM_DIR", places.system)
+    assert main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("无法使用Fashion-MNIST。尝试过的途径：\n") and "\n解决办法：\n" in err, err
+    assert "download: skipped (downloads disabled)" in err   # the routes' own reasons, as they are
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tiny.put(places.env)))
+    monkeypatch.setattr(routes, "_RECORD", {})
+    monkeypatch.setattr(routes, "find_fashion_mnist", functools.partial(
+        routes.find_fashion_mnist, system_dir=places.system, mirrors=[],
+        raw_md5s=tiny.raw_md5s, archive_md5s=tiny.archive_md5s))
+    assert main([]) == 0
+    ready = f"Fashion-MNIST已就绪：{places.cache}（通过$FASHION_MNIST_DIR {places.env}找到）\n"
+    assert capsys.readouterr().out == ready
+
+
 def test_torchvision_mismatch_is_one_sentence_without_traceback(tmp_path):
     fake = tmp_path / "torchvision"
     fake.mkdir()
@@ -414,6 +432,9 @@ def test_torchvision_mismatch_is_one_sentence_without_traceback(tmp_path):
     assert message.startswith("torchvision ") and torch.__version__ in message
     assert "operator torchvision::nms does not exist" in message
     assert "rm -rf .venv && make test" in message and message.count("\n") == 0
+    proc = subprocess.run([sys.executable, "-m", "datasets", "--check"], cwd=REPO, env={**env, "D2L_KIT_LANG": "zh"},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "无法与torch" in proc.stderr and "operator torchvision::nms" in proc.stderr
 
 
 # Fast path, helpers ---------------------------------------------------------------------------

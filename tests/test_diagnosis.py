@@ -1,10 +1,12 @@
 """Diagnosis: each evidence rule names its pitfall, failed trainings are traced, the book's own code is correct."""
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from grader import messages
 from grader.diagnosis import diagnose, rules
 from grader.report import to_terminal
 from grader.results import CheckResult, GradeReport, Status
@@ -13,18 +15,17 @@ from grader.table import BY_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = {   # rule name -> (a check that fails, evidence it shows, the pitfall the rule must name)
-    "not implemented": ("softmax/value", "Not implemented yet: softmax raised NotImplementedError.", "not-implemented"),
+    "not implemented": ("softmax/value", "evidence.not-implemented", "not-implemented"),
     "syntax error": ("accuracy/count", "importing accuracy.py raised SyntaxError at accuracy.py:3: '(' was never "
                                        "closed", "syntax-error"),
     "module missing": ("sgd/update", "sgd(...) raised ModuleNotFoundError: sgd.py is missing from the submission",
                        "missing-module"),
     "module refused": ("sgd/update", "sgd(...) raised ModuleNotFoundError: sgd.py is a symbolic link, which the "
                                      "grader does not follow", "refused"),
-    "error at import": ("sgd/update", "importing sgd.py raised ValueError at sgd.py:2: bad", "import-error"),
-    "time limit": ("data_iter/coverage", "data_iter(8, ...) did not finish within 10 s (an infinite loop)", "timeout"),
-    "process ended": ("accuracy/count", "accuracy(...): the process running it ended without answering", "crash"),
-    "answer refused": ("accuracy/count", "accuracy(...) sent back something the grader does not read (too big)",
-                       "bad-answer"),
+    "error at import": ("sgd/update", "evidence.importing", "import-error"),
+    "time limit": ("data_iter/coverage", "evidence.timeout", "timeout"),
+    "process ended": ("accuracy/count", "evidence.crash", "crash"),
+    "answer refused": ("accuracy/count", "evidence.refused", "bad-answer"),
     "hard-coded GPU": ("train_ch3/epochs", "train_ch3 raised RuntimeError: Found no NVIDIA driver on your system",
                        "hard-coded-device"),
     "row sums without keepdim": ("softmax/value", "softmax(X) raised RuntimeError: The size of tensor a (6) must "
@@ -38,18 +39,23 @@ SAMPLES = {   # rule name -> (a check that fails, evidence it shows, the pitfall
                            "cross_entropy/indexing"),
     "labels used as rows": ("cross_entropy/value", "cross_entropy(...) raised IndexError: index 5 is out of bounds "
                                                    "for dimension 1 with size 5", "cross_entropy/indexing"),
-    "parameters never changed": ("sgd/update", "sgd(...): afterwards the tensor W passed in still holds its old "
-                                               "values", "sgd/in-place"),
+    "parameters never changed": ("sgd/update", "evidence.sgd.old-values", "sgd/in-place"),
     "values left the device": ("accuracy/count", "accuracy(...) on meta raised NotImplementedError: Cannot copy out "
                                                  "of meta tensor", "accuracy/device"),
-    "no parameter update": ("train_ch3/epochs", "train_ch3 never changed the model's parameters with the optimizer",
-                            "train_ch3/no-update"),
-    "wrong batch size": ("train_ch3/convergence-scratch", "train_ch3 called the updater with batch_size=256 for a "
-                                                          "minibatch of 96 examples.", "train_ch3/batch-size"),
-    "averaged loss": ("train_ch3/convergence-scratch", "the gradient that reached the updater was 0.0039 of the "
-                                                      "summed loss's: the loss was averaged before backward()",
-                      "train_ch3/reduction"),
+    "no parameter update": ("train_ch3/epochs", "evidence.train_ch3.no-steps", "train_ch3/no-update"),
+    "wrong batch size": ("train_ch3/convergence-scratch", "evidence.train_ch3.batch-size", "train_ch3/batch-size"),
+    "averaged loss": ("train_ch3/convergence-scratch", "evidence.train_ch3.averaged", "train_ch3/reduction"),
 }
+
+
+def evidence(detail, language):
+    """A sample's evidence in ``language``: a message of the grader's own rendered there, or torch's words as they
+    are (they are the same in every language)."""
+    if not detail.startswith("evidence."):
+        return detail
+    values = {name: "softmax(X)" if name == "call" else "7" for name in re.findall(r"\{(\w+)\}",
+                                                                                  messages.text(detail, "en"))}
+    return messages.text(detail, language, **values)
 
 
 def failed(check_id, detail, culprit=""):
@@ -62,9 +68,11 @@ def test_every_rule_has_a_sample():
     assert {rule.name for rule in rules.RULES} == set(SAMPLES)
 
 
+@pytest.mark.parametrize("language", messages.LANGUAGES)
 @pytest.mark.parametrize("rule", rules.RULES, ids=lambda rule: rule.name)
-def test_each_rule_names_its_pitfall_and_nothing_else_would(rule, monkeypatch):
-    check_id, detail, pitfall = SAMPLES[rule.name]
+def test_each_rule_names_its_pitfall_and_nothing_else_would(rule, language, monkeypatch):
+    check_id, sample, pitfall = SAMPLES[rule.name]
+    detail = evidence(sample, language)
     assert rules.pitfall_of(failed(check_id, detail)) == pitfall
     monkeypatch.setattr(rules, "RULES", tuple(other for other in rules.RULES if other is not rule))
     assert rules.pitfall_of(failed(check_id, detail)) != pitfall   # without the rule the cause is another
@@ -156,3 +164,14 @@ def test_every_kind_a_rule_names_has_a_title_and_a_hint_and_handouts_name_no_hid
     public = rules.public_rules(hidden)
     assert not {rule["pitfall"] for rule in public} & hidden
     assert all(rule.fallback for rule in rules.RULES if rule.pitfall in hidden)   # each has a kind to fall back on
+
+
+@pytest.mark.parametrize("language", messages.LANGUAGES)
+def test_a_square_loss_matrix_is_read_as_labels_used_as_columns_in_every_language(language, monkeypatch):
+    import torch
+
+    from grader.harness import describe
+    monkeypatch.setattr(messages, "_chosen", language)
+    detail = messages.text("evidence.wrong-shape", call="cross_entropy(y_hat, y)", got=describe(torch.zeros(8, 8)),
+                           shape=(8,))
+    assert rules.pitfall_of(failed("cross_entropy/value", detail)) == "cross_entropy/indexing", detail

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from test_stubgen import solution_only_lines
 
+from grader import messages
 from grader.notebook import source_of
 from grader.release import stubgen, sync
 from grader.table import CHECKS
@@ -34,7 +35,9 @@ def solution_lines():
 
 
 SOLUTION_LINES = solution_lines()
-HIDDEN_TEXT = {text for check in HIDDEN for text in (check.id, check.title, check.hint)} | hidden_check_lines()
+HIDDEN_TEXT = {check.id for check in HIDDEN} | hidden_check_lines() | {
+    messages.text(f"check.{check.id}.{part}", language) for check in HIDDEN for part in ("title", "hint")
+    for language in messages.LANGUAGES}
 
 
 def readable(path):
@@ -79,9 +82,9 @@ def test_the_handout_leaves_out_the_hidden_checks_and_the_instructors_tools(rele
     assert "grader.release" not in makefile and "-m pytest" not in makefile and "grade:" in makefile
 
 
-def make_grade(folder, out):
+def make_grade(folder, out, *settings):
     """``make grade`` in a handout copy; the parsed results.json and the terminal output."""
-    run = subprocess.run(["make", "grade", f"OUT={out}", "DEVICE=cpu"], cwd=folder, capture_output=True,
+    run = subprocess.run(["make", "grade", f"OUT={out}", "DEVICE=cpu", *settings], cwd=folder, capture_output=True,
                          text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return json.loads((Path(out) / "results.json").read_text()), run.stdout
@@ -96,8 +99,12 @@ def test_the_handout_grades_a_fresh_copy_stubs_zero_and_pasted_solutions_full(re
     assert f"also runs {len(HIDDEN)} hidden checks" in output
     for path in (ROOT / "solutions").glob("*.py"):
         shutil.copy(path, copy / "exercises" / path.name)
-    results, _ = make_grade(copy, tmp_path / "solutions")
+    results, output = make_grade(copy, tmp_path / "solutions", "D2L_KIT_LANG=zh")   # in Chinese, as a student may ask
     assert results["score"] == results["max_score"] == sum(check.points for check in PUBLIC), results["output"]
+    points = sum(check.points for check in PUBLIC)
+    assert messages.text("report.total", "zh_CN", score=points, top=points, percent=100) in output.splitlines(), output
+    intro = messages.text("report.hidden.intro", "zh_CN", count=len(HIDDEN), points=sum(c.points for c in HIDDEN))
+    assert intro in output and "Total" not in output
 
 
 def handout_pytest(folder, *args):

@@ -161,7 +161,7 @@ def test_markdown_has_total_marks_fixes_and_curves(report):
     problems = text.split("## 2 problems found (6 points)", 1)[1].split("## Checks", 1)[0]
     assert "softmax/keepdim" in problems and BY_ID["softmax/keepdim"].hint in problems and "```" in problems
     assert "softmax/value" not in problems and "train_ch3/gpu" not in problems   # passed, or not run here
-    assert "![curve](curves.png)" in text
+    assert "![train loss and test accuracy per epoch](curves.png)" in text
 
 
 def test_terminal_is_plain_narrow_and_complete(report):

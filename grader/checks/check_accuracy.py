@@ -1,6 +1,7 @@
 """Public checks of accuracy(y_hat, y) (d2l 3.6.5) against a count of correct predictions made here."""
 import torch
 
+from grader import messages
 from grader.harness import check, expect_number, show
 
 
@@ -19,5 +20,5 @@ def predictions(rng, n, q):
 def check_count(stub, rng):
     """The number (not the fraction) of rows whose argmax is the label, as a float (d2l 3.6.5)."""
     scores, _, y, correct = predictions(rng, 10, 4)
-    shown = f"accuracy(y_hat, y) with scores y_hat = {show(scores)}, y = {show(y)} ({correct:g} of 10 correct)"
+    shown = messages.text("evidence.accuracy.scores", y_hat=show(scores), y=show(y), correct=f"{correct:g}", n=10)
     expect_number(stub.call("accuracy", scores.clone(), y.clone(), shown=shown).value, correct, shown)

@@ -1,6 +1,7 @@
 """Public checks of cross_entropy(y_hat, y) (d2l 3.6.4) against -log of the true class's probability in float64."""
 import torch
 
+from grader import messages
 from grader.checks.from_scratch import expect_from_scratch
 from grader.harness import CheckFailed, check, describe, expect_close, expect_tensor, show
 
@@ -18,7 +19,7 @@ def per_example(value, shown, n):
     """The result as n losses: any shape holding one value per example is accepted here."""
     expect_tensor(value, shown)
     if value.numel() != n:
-        raise CheckFailed(f"{shown} returned {describe(value)}; expected one loss per example, shape ({n},).")
+        raise CheckFailed(messages.text("evidence.cross_entropy.per-example", call=shown, got=describe(value), n=n))
     return value.reshape(-1)
 
 
@@ -33,7 +34,7 @@ def compare(value, y_hat, y, shown):
 def check_value(stub, rng):
     """-log of each example's true-class probability (d2l 3.6.4)."""
     y_hat, y = probabilities(rng, 8, 5)
-    shown = f"cross_entropy(y_hat, y) with y_hat = {show(y_hat)}, y = {show(y)}"
+    shown = messages.text("evidence.cross_entropy.call", y_hat=show(y_hat), y=show(y))
     compare(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, y_hat, y, shown)
 
 
@@ -41,7 +42,7 @@ def check_value(stub, rng):
 def check_from_scratch(stub, rng, grading):
     """cross_entropy builds the loss itself, without torch's cross-entropy or its relatives (d2l 3.6.4)."""
     y_hat, y = probabilities(rng, 5, 4)
-    shown = f"cross_entropy(y_hat, y) with y_hat = {show(y_hat)}, y = {show(y)}"
+    shown = messages.text("evidence.cross_entropy.call", y_hat=show(y_hat), y=show(y))
     called = stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown)
     expect_from_scratch(called, grading.source("cross_entropy"), "cross_entropy", shown)
     compare(called.value, y_hat, y, shown)   # built from scratch, and right: not zeros, say

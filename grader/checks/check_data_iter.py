@@ -1,6 +1,7 @@
 """Public checks of data_iter(batch_size, features, labels) (d2l 3.2.2), on features that number their rows."""
 import torch
 
+from grader import messages
 from grader.harness import CheckFailed, check, describe, show
 
 
@@ -13,23 +14,22 @@ def minibatches(stub, rng, n, batch_size, seed=None):
     """Run data_iter on n numbered examples; return (features, labels, [(X, y, ids)], shown)."""
     features = torch.stack([torch.arange(n, dtype=torch.float32), torch.randn(n, generator=rng)], dim=1)
     labels = torch.randn(n, 1, generator=rng)
-    shown = f"data_iter({batch_size}, features, labels) with {n} examples (features[i, 0] = i)"
+    shown = messages.text("evidence.data_iter.call", batch_size=batch_size, n=n)
     items = stub.call("data_iter", batch_size, features.clone(), labels.clone(), materialize=True,
                       seed=draw_seed(rng) if seed is None else seed, shown=shown).value
     if type(items) is not list:
-        raise CheckFailed(f"{shown} gave {describe(items)}; expected minibatches (X, y) to iterate over.")
+        raise CheckFailed(messages.text("evidence.data_iter.not-iterable", call=shown, got=describe(items)))
     batches = []
     for k, item in enumerate(items):
         if type(item) is not list or len(item) != 2 or any(type(part) is not torch.Tensor for part in item):
-            raise CheckFailed(f"{shown}: minibatch {k} is {describe(item)}; expected a pair (X, y) of tensors.")
+            raise CheckFailed(messages.text("evidence.data_iter.not-a-pair", call=shown, k=k, got=describe(item)))
         X, y = item
         if X.dim() != 2 or X.shape[1] != 2 or tuple(y.shape) != (X.shape[0], 1) or not len(X):
-            raise CheckFailed(f"{shown}: minibatch {k} has X of shape {tuple(X.shape)} and y of shape "
-                              f"{tuple(y.shape)}; expected (k, 2) and (k, 1) with the same k >= 1.")
+            raise CheckFailed(messages.text("evidence.data_iter.shapes", call=shown, k=k, X=tuple(X.shape),
+                                            y=tuple(y.shape)))
         ids = X[:, 0].double()
         if not ((ids == ids.round()) & (ids >= 0) & (ids < n)).all():
-            raise CheckFailed(f"{shown}: minibatch {k} has X = {show(X)}, which holds rows that are not rows "
-                              f"of features; yield features[indices].")
+            raise CheckFailed(messages.text("evidence.data_iter.foreign-rows", call=shown, k=k, X=show(X)))
         batches.append((X, y, ids.long()))
     return features, labels, batches, shown
 
@@ -40,7 +40,9 @@ def _order(batches):
 
 def _few(ids):
     listed = ids.tolist()
-    return ", ".join(map(str, listed[:10])) + (", ..." if len(listed) > 10 else "") if listed else "none"
+    if not listed:
+        return messages.text("evidence.data_iter.none")
+    return ", ".join(map(str, listed[:10])) + (", ..." if len(listed) > 10 else "")
 
 
 @check("data_iter/coverage")
@@ -51,10 +53,8 @@ def check_coverage(stub, rng):
     counts = torch.bincount(_order(batches), minlength=n)
     missing, repeated = (counts == 0).nonzero().reshape(-1), (counts > 1).nonzero().reshape(-1)
     if len(missing) or len(repeated):
-        raise CheckFailed(f"{shown} yielded {int(counts.sum())} examples in {len(batches)} minibatches; "
-                          f"examples never yielded: {_few(missing)}; "
-                          f"examples yielded more than once: {_few(repeated)}. "
-                          f"Every example must come out exactly once per pass.")
+        raise CheckFailed(messages.text("evidence.data_iter.coverage", call=shown, count=int(counts.sum()),
+                                        batches=len(batches), missing=_few(missing), repeated=_few(repeated)))
 
 
 def _blocks(batches, batch_size):
@@ -73,12 +73,10 @@ def check_shuffle(stub, rng):
         _, _, batches, shown = minibatches(stub, rng, n, batch_size, seed=seed)
         order = _order(batches)
         if torch.equal(order, torch.arange(len(order))) or _blocks(batches, batch_size):
-            raise CheckFailed(f"{shown} yielded the examples in the order {show(order, limit=12)}; with a shuffle "
-                              f"the minibatches mix examples from all over the data set.")
+            raise CheckFailed(messages.text("evidence.data_iter.in-order", call=shown, order=show(order, limit=12)))
         orders.append(order)
     if torch.equal(orders[0], orders[1]):
-        raise CheckFailed(f"{shown} yielded the same order {show(orders[0], limit=12)} under two different random "
-                          f"seeds; shuffle with the global random module on every call, without re-seeding.")
+        raise CheckFailed(messages.text("evidence.data_iter.same-order", call=shown, order=show(orders[0], limit=12)))
 
 
 @check("data_iter/alignment")
@@ -87,8 +85,8 @@ def check_alignment(stub, rng):
     features, labels, batches, shown = minibatches(stub, rng, 50, 7)
     for k, (X, y, ids) in enumerate(batches):
         if not torch.equal(X, features[ids]):
-            raise CheckFailed(f"{shown}: minibatch {k} has X = {show(X)}; its rows are not whole rows of "
-                              f"features (expected {show(features[ids])}).")
+            raise CheckFailed(messages.text("evidence.data_iter.not-whole-rows", call=shown, k=k, X=show(X),
+                                            expected=show(features[ids])))
         if not torch.equal(y, labels[ids]):
-            raise CheckFailed(f"{shown}: minibatch {k} holds the examples {show(ids, limit=8)} with labels "
-                              f"{show(y)}; expected their own labels {show(labels[ids])}.")
+            raise CheckFailed(messages.text("evidence.data_iter.wrong-labels", call=shown, k=k, ids=show(ids, limit=8),
+                                            y=show(y), expected=show(labels[ids])))

@@ -1,6 +1,7 @@
 """Public checks of squared_loss(y_hat, y) (d2l 3.2.5) against (y_hat - y)^2 / 2 in float64."""
 import torch
 
+from grader import messages
 from grader.harness import CheckFailed, check, expect_close, expect_tensor, show
 
 
@@ -12,11 +13,11 @@ def reference(y_hat, y):
 def check_value(stub, rng):
     """One unreduced loss per example for (n, 1) predictions and (n, 1) labels (d2l 3.2.5)."""
     y_hat, y = torch.randn(6, 1, generator=rng) * 3, torch.randn(6, 1, generator=rng) * 3
-    shown = f"squared_loss(y_hat, y) with y_hat = {show(y_hat)}, y = {show(y)}"
+    shown = messages.text("evidence.squared_loss.call", y_hat=show(y_hat), y=show(y))
     result = stub.call("squared_loss", y_hat.clone(), y.clone(), shown=shown).value
     expect_tensor(result, shown, shape=(6, 1))
     expect_close(result, reference(y_hat, y), shown)
-    shown = "squared_loss(y_hat, y) with (6, 1) tensors on the meta device"
+    shown = messages.text("evidence.squared_loss.meta")
     expect_tensor(stub.call("squared_loss", y_hat, y, device="meta", shown=shown).value, shown, shape=(6, 1),
                   device="meta")
 
@@ -27,10 +28,9 @@ def check_gradient(stub, rng):
     y_hat = torch.randn(4, 1, generator=rng, dtype=torch.float64)
     y = torch.randn(4, 1, generator=rng, dtype=torch.float64)
     weights = torch.rand(4, 1, generator=rng, dtype=torch.float64) + 0.5
-    shown = (f"the gradient of sum(squared_loss(y_hat, y) * V) with respect to y_hat, "
-             f"y_hat = {show(y_hat)}, y = {show(y)}")
+    shown = messages.text("evidence.squared_loss.gradient", y_hat=show(y_hat), y=show(y))
     called = stub.call("squared_loss", y_hat.clone(), y.clone(), grad_args=[0], backward=weights, shown=shown)
     grad = called.args[0]["grad"] if called.args and called.args[0] else None
     if grad is None:
-        raise CheckFailed(f"{shown}: no gradient reached y_hat; build the loss from y_hat with torch operations.")
+        raise CheckFailed(messages.text("evidence.squared_loss.no-gradient", call=shown))
     expect_close(grad, weights * (y_hat - y), shown)

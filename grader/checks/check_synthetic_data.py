@@ -1,6 +1,7 @@
 """Public checks of synthetic_data(w, b, num_examples) (d2l 3.2.1), judged on the X and y that come back."""
 import torch
 
+from grader import messages
 from grader.harness import CheckFailed, check, describe, show
 
 
@@ -9,10 +10,10 @@ def draw(stub, rng, num_examples, dims):
     w = (torch.randn(dims, generator=rng) * 2).round(decimals=2)
     b = round(float(torch.rand(1, generator=rng)) * 10 - 5, 2)
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
-    shown = f"synthetic_data(w, {b}, {num_examples}) with w = {show(w)}"
+    shown = messages.text("evidence.synthetic_data.call", b=b, n=num_examples, w=show(w))
     value = stub.call("synthetic_data", w.clone(), b, num_examples, seed=seed, shown=shown).value
     if type(value) not in (list, tuple) or len(value) != 2:
-        raise CheckFailed(f"{shown} returned {describe(value)}; expected a pair (X, y) of tensors.")
+        raise CheckFailed(messages.text("evidence.synthetic_data.not-a-pair", call=shown, got=describe(value)))
     return w, b, value[0], value[1], shown
 
 
@@ -28,4 +29,5 @@ def check_shape(stub, rng):
 def expect_shape(name, value, shape, shown):
     """Fail unless ``value`` is a tensor of exactly ``shape``."""
     if type(value) is not torch.Tensor or tuple(value.shape) != shape:
-        raise CheckFailed(f"{shown} returned {name} as {describe(value)}; expected a tensor of shape {shape}.")
+        raise CheckFailed(messages.text("evidence.synthetic_data.wrong-shape", call=shown, name=name,
+                                        got=describe(value), shape=shape))

@@ -31,11 +31,11 @@ def library_references(source, function):
 
 def expect_from_scratch(called, source, function, shown):
     """Fail when ``function`` called one of torch's own functions (recorded) or refers to one (read)."""
+    from grader import messages
     from grader.harness import CheckFailed
     used = sorted(set(called.library))
     read = library_references(source, function)
     if used or read:
         what = ", ".join(used) if used else ", ".join(read)
-        how = "called" if used else "refers to"
-        raise CheckFailed(f"{shown} {how} {what}: the exercise is to build {function} yourself from tensor "
-                          "operations (exp, sum, log, indexing), not to use torch's own.")
+        key = "evidence.from-scratch.called" if used else "evidence.from-scratch.refers"
+        raise CheckFailed(messages.text(key, call=shown, what=what, function=function))

@@ -11,6 +11,7 @@ import hashlib
 
 import torch
 
+from grader import messages
 from grader.harness import CheckFailed
 
 TRAINING_TIMEOUT = 120   # ten epochs on the real data take a few seconds on one CPU thread
@@ -32,7 +33,8 @@ def train(client, grading, mode, data, epochs, lr, batch_size, device="cpu", **e
     request = {"op": "train", "mode": mode, "device": device, "seed": grading.seed, "epochs": epochs, "lr": lr,
                "batch_size": batch_size, "images": data[0], "labels": data[1], "test_images": data[2],
                "test_labels": data[3], **extra}
-    shown = f"train_ch3 ({mode} softmax regression{' on ' + device if device != 'cpu' else ''})"
+    shown = messages.text(f"evidence.train_ch3.{mode}")
+    shown = messages.text("evidence.train_ch3.on", call=shown, device=device) if device != "cpu" else shown
     try:
         return client.request(request, TRAINING_TIMEOUT, shown, device)
     except CheckFailed as failure:
@@ -78,8 +80,7 @@ def unverified(observed, data, start):
     steps = [entry for entry in observed.get("log") or [] if isinstance(entry, dict) and entry.get("kind") == "step"]
     snapshots = observed.get("snapshots") or []
     if not steps or not snapshots:
-        return ("train_ch3 never changed the model's parameters with the optimizer (no updater.step() on any "
-                "minibatch), so its training loop could not be observed.")
+        return messages.text("evidence.train_ch3.no-steps")
     X, y = data[0].reshape(len(data[0]), -1).double() / 255, data[1]
     batches = _served(len(X), start["shuffle_seed"], len(steps))
     theta = torch.cat([start["W0"].double().T.reshape(-1), start["b0"].double()])
@@ -87,13 +88,11 @@ def unverified(observed, data, start):
     for number, (step, index) in enumerate(zip(steps, batches), start=1):
         used = _flat(step.get("grads"))
         if used is None or not _explained(used, _gradient(theta, X[index], y[index]), previous):
-            return (f"the gradient used by optimizer step {number} is not a gradient of the minibatch that "
-                    "train_iter served at that point, so train_ch3's training could not be verified.")
+            return messages.text("evidence.train_ch3.bad-gradient", number=number)
         theta, previous = theta - SMALL["lr"] * used, used
     final = _flat([snapshots[-1].get("W"), snapshots[-1].get("b")], transpose=True)
     if final is None or not torch.allclose(final, theta, rtol=1e-3, atol=1e-4):
-        return ("the model's parameters after train_ch3 are not what its optimizer steps made of the starting "
-                "parameters, so its training could not be verified.")
+        return messages.text("evidence.train_ch3.bad-final")
     return ""
 
 
@@ -143,17 +142,16 @@ def loop_findings(observed, data, start, batch_size):
     log = [entry for entry in observed.get("log") or [] if isinstance(entry, dict)]
     updates = [entry for entry in log if entry.get("kind") == "update"]
     if not updates:
-        return ["train_ch3 never called the updater, so no minibatch changed the parameters."]
+        return [messages.text("evidence.train_ch3.never-updated")]
     found = []
     wrong = next((entry for entry in updates if entry.get("batch_size") != entry.get("batch")), None)
     if wrong is not None:
-        found.append(f"train_ch3 called the updater with batch_size={wrong.get('batch_size')!r} for a minibatch of "
-                     f"{wrong.get('batch')} examples.")
+        found.append(messages.text("evidence.train_ch3.batch-size", batch_size=repr(wrong.get("batch_size")),
+                                   batch=wrong.get("batch")))
     norm = next((entry["grad_norm"] for entry in updates if type(entry.get("grad_norm")) is float), None)
     summed = _summed_gradient_norm(data, start, batch_size)
     if norm is not None and summed > 0 and norm < 2 * summed / batch_size:
-        found.append(f"the gradient that reached the updater was {norm / summed:.4f} of the summed loss's: the "
-                     "loss was averaged before backward(), and the custom updater divides by the batch size again.")
+        found.append(messages.text("evidence.train_ch3.averaged", ratio=f"{norm / summed:.4f}"))
     return found
 
 

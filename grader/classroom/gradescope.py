@@ -17,7 +17,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from .. import child
+from .. import child, messages
 from ..files import write_atomic
 from ..report import VERDICTS, to_gradescope, verdicts
 from ..results import GradeReport
@@ -58,8 +58,17 @@ def data_files():
     return [(f"kit/data/fashion-mnist/{name}", folder / name) for name in RAW_MD5]
 
 
-def build(out):
-    """Write ``out``/autograder.zip atomically and return its path."""
+def released_language(student=ROOT / "dist" / "student"):
+    """The language the handout was last released in (``make release RELEASE_LANG=...``), else English."""
+    try:
+        return messages.NAMES.get(json.loads((student / "grader" / "messages" / "release.json").read_text())
+                                  .get("language"), "en")
+    except (OSError, ValueError, AttributeError):
+        return "en"
+
+
+def build(out, language="en"):
+    """Write ``out``/autograder.zip atomically and return its path; its results speak ``language``."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / "autograder.zip"
     descriptor, temporary = tempfile.mkstemp(dir=out, prefix=".autograder.", suffix=".zip")
@@ -70,6 +79,9 @@ def build(out):
                 _add(archive, name, BUNDLE / name, 0o755)
             for name, path in [*kit_files(), *data_files()]:
                 _add(archive, name, path, 0o600 if path == SECRET else 0o644)
+            info = zipfile.ZipInfo("kit/grader/messages/release.json", date_time=time.localtime()[:6])
+            info.external_attr, info.compress_type = (0o100000 | 0o644) << 16, zipfile.ZIP_DEFLATED
+            archive.writestr(info, messages.release_file(language))
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:
@@ -163,8 +175,11 @@ def main(argv=None):
     """``build --out DIR`` or ``run --root DIR``."""
     parser = argparse.ArgumentParser(prog="python -m grader.classroom.gradescope", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="build the autograder zip").add_argument(
-        "--out", type=Path, default=ROOT / "dist" / "gradescope")
+    builder = commands.add_parser("build", help="build the autograder zip")
+    builder.add_argument("--out", type=Path, default=ROOT / "dist" / "gradescope")
+    builder.add_argument("--lang", choices=sorted(messages.NAMES),
+                         help="the language of the results students read (en, zh or both; default: the language "
+                              "of the last make release, else en)")
     runner = commands.add_parser("run", help="grade /autograder/submission (what run_autograder does)")
     runner.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
     runner.add_argument("--timeout", type=float, default=1200, help="seconds before grading is stopped")
@@ -174,7 +189,7 @@ def main(argv=None):
         return 0
     from datasets import DatasetUnavailable
     try:
-        target = build(args.out)
+        target = build(args.out, args.lang or released_language())
     except DatasetUnavailable as error:
         print(f"error: the bundle needs Fashion-MNIST.\n{error}", file=sys.stderr)
         return 1

@@ -16,7 +16,9 @@ from ..results import Cause, Status
 from ..table import BY_ID
 from .rules import pitfall_of
 
-_WHERE = re.compile(r" at ([\w.-]+\.py:\d+)")
+# the file and line of the evidence: " at f.py:3" as the worker and evidence.at say it, in every language
+_WHERE = re.compile("(?:" + "|".join(sorted({re.escape(messages.catalogue(code)["evidence.at"].split("{where}")[0])
+                                             for code in messages.LANGUAGES} | {" at "})) + r")([\w.-]+\.py:\d+)")
 
 
 def diagnose(checks):
@@ -77,5 +79,6 @@ def _texts(pitfall, stub, shown, where):
     """The cause's title and hint: a check's own for a check's pitfall, the catalogue's for a kind."""
     if pitfall in BY_ID:
         return BY_ID[pitfall].title, BY_ID[pitfall].hint
-    values = dict(stub=stub, culprit=stub, where=f" ({where})" if where else "", why=shown.detail.split(":")[0])
+    place = messages.text("cause.where", where=where) if where else ""
+    values = dict(stub=stub, culprit=stub, where=place, why=shown.detail.split(":")[0])
     return messages.text(f"cause.{pitfall}.title", **values), messages.text(f"cause.{pitfall}.hint", **values)

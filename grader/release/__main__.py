@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import messages
 from . import handout, notebooks
 from .nbgrader_cli import nbgrader
 from .stubgen import StubError
@@ -16,12 +17,12 @@ from .sync import MANIFEST, describe, sync
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def release_course(course_dir, solutions, force=False):
-    """Write the course's config and source notebooks, then run ``nbgrader generate_assignment``."""
+def release_course(course_dir, solutions, force=False, language="en"):
+    """Write the course's config and source notebooks (in ``language``), then run ``nbgrader generate_assignment``."""
     course_dir = Path(course_dir)
-    files = {"nbgrader_config.py": notebooks.config_text(course_dir, ROOT).encode()}
+    files = {"nbgrader_config.py": notebooks.config_text(course_dir, ROOT, language).encode()}
     files.update({f"source/{notebooks.ASSIGNMENT}/{name}": text.encode()
-                  for name, text in notebooks.source_notebooks(solutions).items()})
+                  for name, text in notebooks.source_notebooks(solutions, language).items()})
     synced = sync(course_dir, files, course_dir / MANIFEST, force)
     if synced.kept:
         return synced, None
@@ -34,12 +35,14 @@ def main(argv=None):
     parser.add_argument("--student", type=Path, default=ROOT / "dist" / "student", help="the handout folder")
     parser.add_argument("--course", type=Path, default=ROOT / "course", help="the nbgrader course folder")
     parser.add_argument("--force", action="store_true", help="replace edited files too (they are backed up first)")
+    parser.add_argument("--lang", default="en", choices=sorted(messages.NAMES),
+                        help="the release's language: stubs, notebooks, READMEs and reports (students may switch)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        student = sync(args.student, handout.build(ROOT), args.student.parent / f".{args.student.name}{MANIFEST}",
-                       args.force)
-        synced, generated = release_course(args.course, ROOT / "solutions", args.force)
+        student = sync(args.student, handout.build(ROOT, args.lang),
+                       args.student.parent / f".{args.student.name}{MANIFEST}", args.force)
+        synced, generated = release_course(args.course, ROOT / "solutions", args.force, args.lang)
     except (StubError, notebooks.CourseError, SyntaxError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -21,6 +21,9 @@ COPIED = {"pyproject.toml": "pyproject.toml", "uv.lock": "uv.lock", ".gitignore"
           "common.mk": "common.mk", "handout/Makefile": "Makefile", "tests/test_checks.py": "tests/test_checks.py"}
 
 
+READMES = {"README.md": "en", "README.zh-CN.md": "zh_CN"}
+
+
 def package_files(root):
     """(path in the handout, file) of every file of the packages, less what the handout leaves out."""
     for package in PACKAGES:
@@ -32,7 +35,7 @@ def package_files(root):
 
 def public_catalogue(language):
     """A message catalogue without the texts of the hidden checks."""
-    secret = {f"check.{check.id}." for check in table.CHECKS if check.hidden}
+    secret = {f"check.{check.id}." for check in table.CHECKS if check.hidden} | {messages.HIDDEN_EVIDENCE}
     kept = {key: text for key, text in messages.catalogue(language).items() if not key.startswith(tuple(secret))}
     return json.dumps(kept, indent=1, ensure_ascii=False) + "\n"
 
@@ -45,24 +48,29 @@ def public_table():
     return f'{{{head},\n "checks": [\n{lines}\n ],\n "hidden": {json.dumps(data["hidden"])}\n}}\n'
 
 
-def student_readme(template):
-    """The student README: the template with the public and hidden checks filled in."""
+def student_readme(template, language="en"):
+    """The student README: the template with the public and hidden checks filled in, in ``language``."""
     public = [check for check in table.CHECKS if not check.hidden]
     return Template(template).substitute(public_count=len(public), public_points=sum(c.points for c in public),
-                                         hidden_summary=table.hidden_summary())
+                                         hidden_summary=table.hidden_summary(language))
 
 
-def build(root=ROOT):
-    """Map each handout file's path (relative to the handout folder) to its bytes."""
-    root = Path(root)
-    files = {f"exercises/{name}": text.encode() for name, text in expected_exercises(root / "solutions").items()}
+def build(root=ROOT, language="en"):
+    """Map each handout file's path (relative to the handout folder) to its bytes; the stubs' comments and the
+    handout's default language are ``language`` (students may still choose theirs)."""
+    root, language = Path(root), messages.NAMES[language]
+    files = {f"exercises/{name}": text.encode()
+             for name, text in expected_exercises(root / "solutions", language).items()}
     files.update({name: path.read_bytes() for name, path in package_files(root)})
     files["grader/table.json"] = public_table().encode()
     hidden = {check.id for check in table.CHECKS if check.hidden}
     rules = ",\n".join(" " + json.dumps(rule, ensure_ascii=False) for rule in public_rules(hidden))
     files["grader/diagnosis/rules.json"] = f"[\n{rules}\n]\n".encode()
-    for path in sorted((root / "grader" / "messages").glob("*.json")):
-        files[f"grader/messages/{path.name}"] = public_catalogue(path.stem).encode()
+    for code in messages.LANGUAGES:
+        files[f"grader/messages/{code}.json"] = public_catalogue(code).encode()
+    files["grader/messages/release.json"] = messages.release_file(language).encode()
     files.update({target: (root / source).read_bytes() for source, target in COPIED.items()})
-    files["README.md"] = student_readme((root / "handout" / "README.md").read_text(encoding="utf-8")).encode()
+    for name, code in READMES.items():
+        template = (root / "handout" / name).read_text(encoding="utf-8")
+        files[name] = student_readme(template, code).encode()
     return files

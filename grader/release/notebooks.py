@@ -10,16 +10,16 @@ import json
 import os
 from pathlib import Path
 
+from .. import messages
 from ..notebook import GIVEN, NOTEBOOKS, cell_id
 from ..table import checks_for
-from .stubgen import BEGIN, END, TASK_TEXT
+from .stubgen import BEGIN, DEFINITION, END, TASK_TEXT, task_key, task_text
 
 ASSIGNMENT = "ch3"
 COURSE_ID = "d2l-linear"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-SETUP = '''# Run this cell first. The check cells show the verdicts of the kit's grader, which runs the code
-# of your answer cells in processes of its own: save the notebook before running them. The kit is the
-# folder named by D2L_KIT_ROOT, or this notebook's folder or one above it.
+NEWLINE = "\n"
+SETUP = '''{comment}
 import os
 import sys
 from pathlib import Path
@@ -31,11 +31,10 @@ KIT = os.environ.get("D2L_KIT_ROOT") or next(
 sys.path.insert(0, KIT)
 from grader.cells import Checks  # noqa: E402
 
-checks = Checks("{name}")
+checks = Checks("{{name}}")
 '''
 TRY = {
-    "linear_regression": '''# Try it (d2l 3.2.7): fit a linear regression with your functions. Not graded.
-true_w, true_b = torch.tensor([2, -3.4]), 4.2
+    "linear_regression": '''true_w, true_b = torch.tensor([2, -3.4]), 4.2
 features, labels = synthetic_data(true_w, true_b, 1000)
 w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
 b = torch.zeros(1, requires_grad=True)
@@ -48,10 +47,7 @@ for epoch in range(num_epochs):
         print(f"epoch {epoch + 1}: mean loss {float(squared_loss(linreg(features, w, b), labels).mean()):.6f}")
 print("error in w:", (true_w - w.detach().reshape(true_w.shape)).tolist(), "error in b:", true_b - b.item())
 ''',
-    "softmax_regression": '''# Try it (d2l 3.6.6): train softmax regression on Fashion-MNIST with your own functions.
-# Not graded.
-# torch.optim.SGD stands in for the sgd of the linear regression notebook (train_ch3 takes either).
-from datasets import load_data_fashion_mnist_fast
+    "softmax_regression": '''from datasets import load_data_fashion_mnist_fast
 
 batch_size, lr, num_epochs = 256, 0.1, 10
 train_iter, test_iter = load_data_fashion_mnist_fast(batch_size)
@@ -74,8 +70,9 @@ class CourseError(ValueError):
     """A solution module that cannot become an answer cell."""
 
 
-def answer_source(path, stub):
-    """The answer cell of a solution module: no module docstring, no relative imports, task text up front."""
+def answer_source(path, stub, language="en"):
+    """The answer cell of a solution module: no module docstring, no relative imports, task text up front (in
+    ``language``)."""
     text = Path(path).read_text(encoding="utf-8")
     tree = ast.parse(text, filename=str(path))
     drop = set()
@@ -89,24 +86,26 @@ def answer_source(path, stub):
                                   f"(add it to grader.notebook.GIVEN)")
             drop.update(range(node.lineno, node.end_lineno + 1))
     lines = [line for number, line in enumerate(text.splitlines(), start=1) if number not in drop]
-    return "\n".join(_task_text_first(lines)).strip("\n") + "\n"
+    return "\n".join(_task_text_first(lines, path, language)).strip("\n") + "\n"
 
 
-def _task_text_first(lines):
+def _task_text_first(lines, path, language):
     """Move the ``### `` task lines of each solution region in front of it, as ``# `` comments."""
-    out, region = [], None
+    out, region, function = [], None, ""
     for line in lines:
         marker = line.strip()
         if marker == BEGIN:
             region = (line, [])
         elif marker == END and region is not None:
-            out += [region[0].replace(BEGIN, "# " + text).rstrip() for text in _task(region[1])]
+            text = task_text(_task(region[1]), task_key(path, function), language)
+            out += [region[0].replace(BEGIN, "# " + task).rstrip() for task in text]
             out += [region[0], *(code for code in region[1] if TASK_TEXT.match(code) is None), line]
             region = None
         elif region is not None:
             region[1].append(line)
         else:
             out.append(line)
+            function = (DEFINITION.match(line) or [None, function])[1]
     return out
 
 
@@ -114,7 +113,7 @@ def _task(lines):
     return [TASK_TEXT.match(line).group(2) for line in lines if TASK_TEXT.match(line) is not None]
 
 
-def _intro(path, checks):
+def _intro(path, checks, language):
     """The Markdown cell in front of an answer cell: section title, functions to write, checks."""
     text = Path(path).read_text(encoding="utf-8")
     tree = ast.parse(text)
@@ -122,16 +121,40 @@ def _intro(path, checks):
             if isinstance(node, ast.FunctionDef) and BEGIN in ast.get_source_segment(text, node)]
     public = [check for check in checks if not check.hidden]
     hidden = [check for check in checks if check.hidden]
-    lines = [f"## {ast.get_docstring(tree).rstrip('.')}", "", "Implement in the answer cell below:", ""]
-    lines += [f"- `{node.name}({ast.unparse(node.args)})`: {ast.get_docstring(node)}" for node in todo]
-    later = f" and {_count(hidden, 'hidden check')}, which run when your notebook is graded" if hidden else ""
-    lines += ["", f"The locked cells after it show the grader's verdicts: {_count(public, 'public check')}{later}."]
-    return "\n".join(lines)
+    module = Path(path).stem
+
+    def written(code):
+        lines = [f"## {_doc(f'notebook.doc.{module}', ast.get_docstring(tree).rstrip('.'), code)}", "",
+                 messages.text("notebook.implement", code), ""]
+        lines += [f"- `{node.name}({ast.unparse(node.args)})`: "
+                  f"{_doc(f'notebook.doc.{module}.{node.name}', ast.get_docstring(node), code)}" for node in todo]
+        counts = {"public": _count(public, "notebook.public", code), "hidden": _count(hidden, "notebook.hidden", code)}
+        return "\n".join(lines + ["", messages.text("notebook.verdicts.hidden" if hidden else "notebook.verdicts",
+                                                    code, **counts)])
+    return _each(written, language, "\n\n")
 
 
-def _count(checks, noun):
-    points = sum(check.points for check in checks)
-    return f"{len(checks)} {noun}{'s' * (len(checks) != 1)} ({points} point{'s' * (points != 1)})"
+def _each(written, language, between):
+    """``written(language)``; under both, written in Chinese, then in English."""
+    if messages.NAMES.get(language, language) != messages.BOTH:
+        return written(language)
+    return between.join(written(code) for code in ("zh_CN", "en"))
+
+
+def _count(checks, key, language):
+    """``3 public checks (7 points)`` in ``language``."""
+    points = messages.counted("notebook.points", sum(check.points for check in checks), language)
+    return messages.counted(key, len(checks), language, points=points)
+
+
+def _doc(key, english, language):
+    """A docstring of solutions/ as the notebook shows it: the English itself, or its translation under ``key``."""
+    return english if messages.NAMES.get(language, language) == "en" else messages.catalogue("zh_CN").get(key, english)
+
+
+def _comment(key, language, **values):
+    """A text of the notebook as Python comment lines."""
+    return "\n".join(f"# {line}".rstrip() for line in messages.text(key, language, **values).splitlines())
 
 
 def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
@@ -149,46 +172,56 @@ def _cell(kind, source, cell_id, metadata=None):
     return cell
 
 
-def test_source(check):
+def test_source(check, language="en"):
     """A test cell: it reports the verdict of one check; a hidden one's call sits in a hidden region."""
     call = f'checks.verdict("{check.id}")'
+
+    def comment(code):
+        points = messages.counted("notebook.points", check.points, code)
+        if check.hidden:
+            return _comment("notebook.test.hidden", code, stub=check.stub, points=points)
+        title = messages.text(f"check.{check.id}.title", code)
+        return _comment("notebook.test.public", code, check=check.id, points=points, title=title)
     if not check.hidden:
-        return f"# Check {check.id} ({check.points} points): {check.title}.\n{call}\n"
-    return (f"# A hidden check of {check.stub} ({check.points} points): it runs when your notebook is graded.\n"
-            f"{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}\n")
+        return f"{_each(comment, language, NEWLINE)}\n{call}\n"
+    return f"{_each(comment, language, NEWLINE)}\n{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}\n"
 
 
-def source_notebook(spec, solutions_dir):
-    """The nbgrader source notebook of one NOTEBOOKS entry, as a dict."""
-    intro = (f"# {spec.title} (d2l {spec.section})\n\nWrite each function in its answer cell, where it says "
-             "`YOUR CODE HERE`, keeping the book's names and signatures. Run the setup cell first; the locked "
-             "check cells then show what the kit's grader found. Answer cells must be self-contained: the "
-             "grader runs each one as a module of its own.")
-    cells = [_cell("markdown", intro, "intro"),
-             _cell("code", SETUP.format(name=spec.name), "setup", _meta("setup", locked=True))]
+def source_notebook(spec, solutions_dir, language="en"):
+    """The nbgrader source notebook of one NOTEBOOKS entry, as a dict, its texts in ``language``."""
+    def heading(code):
+        title = messages.text(f"notebook.{spec.name}.title", code)
+        return messages.text("notebook.heading", code, title=title, section=spec.section)
+    words = _each(lambda code: messages.text("notebook.intro", code), language, "\n\n")
+    intro = f"# {_each(heading, language, ' / ')}\n\n{words}"
+    setup = SETUP.format(comment=_comment("notebook.setup", language)).format(name=spec.name)
+    cells = [_cell("markdown", intro, "intro"), _cell("code", setup, "setup", _meta("setup", locked=True))]
     for stub in spec.stubs:
         path, checks = Path(solutions_dir) / f"{stub}.py", checks_for([stub])
-        cells.append(_cell("markdown", _intro(path, checks), f"about-{stub}".replace("_", "-")))
-        cells.append(_cell("code", answer_source(path, stub), stub, _meta(stub, solution=True)))
-        cells += [_cell("code", test_source(check), cell_id(check),
+        cells.append(_cell("markdown", _intro(path, checks, language), f"about-{stub}".replace("_", "-")))
+        cells.append(_cell("code", answer_source(path, stub, language), stub, _meta(stub, solution=True)))
+        cells += [_cell("code", test_source(check, language), cell_id(check),
                         _meta(cell_id(check), grade=True, locked=True, points=check.points)) for check in checks]
-    cells.append(_cell("code", TRY[spec.name], "try-it"))
+    try_it = f"{_comment(f'notebook.try.{spec.name}', language)}\n{TRY[spec.name]}"
+    cells.append(_cell("code", try_it, "try-it"))
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"},
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
 
 
-def source_notebooks(solutions_dir):
-    """Map each notebook file name to its text."""
-    return {f"{spec.name}.ipynb": json.dumps(source_notebook(spec, solutions_dir), indent=1, ensure_ascii=False) + "\n"
-            for spec in NOTEBOOKS}
+def source_notebooks(solutions_dir, language="en"):
+    """Map each notebook file name to its text, in ``language``."""
+    return {f"{spec.name}.ipynb": json.dumps(source_notebook(spec, solutions_dir, language), indent=1,
+                                             ensure_ascii=False) + "\n" for spec in NOTEBOOKS}
 
 
-def config_text(course, kit):
-    """The course's nbgrader_config.py: the kit's preprocessors, the SQLite gradebook, the cell timeout."""
+def config_text(course, kit, language="en"):
+    """The course's nbgrader_config.py: the kit's preprocessors, the SQLite gradebook, the cell timeout, and the
+    language of the grader's verdicts and feedback (the release's, unless D2L_KIT_LANG says otherwise)."""
     kit, course = Path(kit).resolve(), Path(course).resolve()
-    return CONFIG.format(kit=os.path.relpath(kit, course) if kit in course.parents else str(kit), course_id=COURSE_ID)
+    return CONFIG.format(kit=os.path.relpath(kit, course) if kit in course.parents else str(kit), course_id=COURSE_ID,
+                         language=messages.NAMES[language])
 
 
 CONFIG = '''"""nbgrader configuration of the d2l linear networks course. `make release` writes this file."""
@@ -199,6 +232,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KIT = os.path.normpath(os.path.join(HERE, "{kit}"))
 sys.path.insert(0, KIT)
 os.environ["D2L_KIT_ROOT"] = KIT
+os.environ.setdefault("D2L_KIT_LANG", "{language}")   # the language of the release
 
 from grader.release import nbhooks  # noqa: E402
 

@@ -1,22 +1,32 @@
 """Gradescope's results.json: totals, one test per check, and never a NaN."""
 import math
 
+from .. import messages
 from ..results import Status
-from .text import cause_of, check_output, number, ordered, protection_lines, refused_lines, total_line, visible
+from .text import (
+    cause_of,
+    check_output,
+    number,
+    ordered,
+    protection_lines,
+    refused_lines,
+    run_line,
+    total_line,
+    visible,
+)
 
 
 def to_gradescope(report):
     """Gradescope's results.json as a dict."""
     tests = [_test(check, index, cause_of(report, check)) for index, check in enumerate(ordered(report), start=1)]
     if report.error and not tests:
-        tests.append({"name": "grader/error autograder failed", "score": 0.0, "max_score": 0.0,
+        tests.append({"name": f"grader/error {messages.text('report.error.name')}", "score": 0.0, "max_score": 0.0,
                       "status": "failed", "output": visible(report.error), "visibility": "visible",
                       "tags": ["grader"], "number": "1"})
-    output = [total_line(report), f"Seed {report.seed}, device {visible(report.device, 80)}.",
-              *protection_lines(report)]
-    output += [f"Not graded: {line}" for line in refused_lines(report)]
+    output = [total_line(report), run_line(report), *protection_lines(report)]
+    output += [messages.text("report.refused.line", line=line) for line in refused_lines(report)]
     if report.error:
-        output.append(f"autograder failed: {visible(report.error)}")
+        output.append(messages.text("report.error.line", error=visible(report.error)))
     return {"score": round(sum(test["score"] for test in tests), 2),
             "max_score": round(sum(test["max_score"] for test in tests), 2),
             "execution_time": math.ceil(max(number(report.seconds), 0.0)),

@@ -2,9 +2,10 @@
 import base64
 from html import escape
 
+from .. import messages
 from ..results import Status
 from .text import (
-    PRINTED_NOTE,
+    exercise_note,
     fmt,
     heading,
     mark,
@@ -20,7 +21,8 @@ from .text import (
 )
 
 _CSS = """
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1000px; margin: 2em auto;
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC",
+       sans-serif; max-width: 1000px; margin: 2em auto;
        padding: 0 1em; color: #1d2125; }
 h1 small { color: #6a737d; font-weight: normal; font-size: 0.6em; }
 .total { font-size: 1.3em; font-weight: 600; }
@@ -44,6 +46,9 @@ summary { cursor: pointer; font-weight: 600; }
 """
 
 
+SLOT = "\ue000"   # where the checks' list goes into a translated label
+
+
 def _e(text):
     """Student-controlled text, control characters made visible, HTML-escaped."""
     return escape(visible(text), quote=True)
@@ -61,16 +66,18 @@ def _rows(pairs):
 
 def _summary(report):
     """The header: title, total, the run line, the run's facts and any grader failure."""
-    facts = [("submission", report.submission), ("seed", report.seed), ("device", report.device),
-             ("execution time", f"{fmt(number(report.seconds))} s")]
-    parts = [f"<h1>Grading report <small>{_e(report.submission)}</small></h1>",
+    facts = [(messages.text(f"report.fact.{name}"), value) for name, value in (
+        ("submission", report.submission), ("seed", report.seed), ("device", report.device),
+        ("seconds", messages.text("report.seconds", seconds=fmt(number(report.seconds)))))]
+    parts = [f"<h1>{_e(messages.text('report.title'))} <small>{_e(report.submission)}</small></h1>",
              f'<p class="total">{_e(total_line(report))}</p>', f"<p>{_e(run_line(report))}</p>",
              f'<table class="meta">{_rows(facts)}</table>']
     if report.error:
-        parts.append(f'<div class="error"><h2>Autograder failed</h2><pre>{_e(report.error)}</pre></div>')
+        parts.append(f'<div class="error"><h2>{_e(messages.text("report.error"))}</h2><pre>{_e(report.error)}</pre>'
+                     "</div>")
     if report.refused:
         items = "".join(f"<li>{_e(line)}</li>" for line in refused_lines(report))
-        parts.append(f'<div class="error"><h2>Files not graded</h2><ul>{items}</ul></div>')
+        parts.append(f'<div class="error"><h2>{_e(messages.text("report.refused"))}</h2><ul>{items}</ul></div>')
     return parts
 
 
@@ -78,16 +85,20 @@ def _check_table(checks):
     """One row per check with a coloured status; a failed check's id links to its explanation."""
     rows = []
     for check in checks:
-        label = "not run" if status_of(check) == Status.NOT_RUN else status_of(check)
+        label = messages.text(f"report.status.{status_of(check).replace(' ', '-')}")
         name = f"<code>{_e(check.id)}</code>"
         if status_of(check) == Status.FAILED:
             name = f'<a href="#fix-{_e(check.id)}">{name}</a>'
-        title = _e(check.title) + (" <small>(exercise of the book)</small>" if check.exercise else "")
+        tag = messages.text("report.exercise.long")
+        title = _e(check.title) + (f"{'' if tag.startswith('（') else ' '}<small>{_e(tag)}</small>"
+                                   if check.exercise else "")
         rows.append(f'<tr><td class="status {_css_class(check)}">{mark(check)} {_e(label)}</td><td>{name}</td>'
                     f'<td>{title}</td><td class="points">{fmt(check.points)} / {fmt(check.max_points)}'
                     "</td></tr>")
-    head = "<tr><th>Status</th><th>Check</th><th>Title</th><th>Points</th></tr>"
-    return ["<h2>Checks</h2>", f'<table class="checks">{head}{"".join(rows)}</table>'] if rows else []
+    head = "".join(f"<th>{_e(messages.text(f'report.column.{name}'))}</th>"
+                   for name in ("status", "check", "title", "points"))
+    return [f"<h2>{_e(messages.text('report.checks'))}</h2>",
+            f'<table class="checks"><tr>{head}</tr>{"".join(rows)}</table>'] if rows else []
 
 
 def _causes(report):
@@ -97,9 +108,10 @@ def _causes(report):
     for number_, cause in enumerate(graded, start=1):
         evidence = f"<pre>{_e(cause.evidence)}</pre>" if cause.evidence else ""
         checks = ", ".join(f"<code>{_e(check)}</code>" for check in cause.checks)
-        parts.append(f'<section class="cause"><h3>{number_}. {_e(heading(cause))} <small>({fmt(cause.points)} '
-                     f'points)</small></h3><p class="hint">{_e(cause.hint)}</p>{evidence}'
-                     f'<p class="checks">Checks it cost: {checks}</p></section>')
+        points = _e(messages.text("report.cause.points", points=fmt(cause.points)))
+        cost = _e(messages.text("report.cause.checks", checks=SLOT)).replace(SLOT, checks)
+        parts.append(f'<section class="cause"><h3>{number_}. {_e(heading(cause))} <small>{points}</small></h3>'
+                     f'{_hint(cause.hint)}{evidence}<p class="checks">{cost}</p></section>')
     return parts
 
 
@@ -109,18 +121,33 @@ def _fixes(checks):
     failed = [check for check in checks if status_of(check) == Status.FAILED]
     parts = []
     for check in failed:
-        note = f"<p>An exercise of the book ({_e(check.exercise)}): reported, not graded.</p>" if check.exercise else ""
+        note = f"<p>{_e(exercise_note(check))}</p>" if check.exercise else ""
         detail = f"<pre>{_e(check.detail)}</pre>" if check.detail else ""
         parts.append(f'<section class="fix {_css_class(check)}" id="fix-{_e(check.id)}">'
                      f"<h3>{mark(check)} <code>{_e(check.id)}</code> {_e(check.title)}</h3>{note}"
-                     f'<p class="hint">Hint: {_e(check.hint)}</p>{detail}</section>')
-    return [f"<details><summary>Each failed check ({len(failed)})</summary>", *parts, "</details>"] if parts else []
+                     f'{_hint(check.hint, labelled=True)}{detail}</section>')
+    summary = _e(messages.text("report.fixes", count=len(failed)))
+    return [f"<details><summary>{summary}</summary>", *parts, "</details>"] if parts else []
+
+
+def _hint(text, labelled=False):
+    """A hint as paragraphs: under --lang both, its Chinese and its English, each marked with its language."""
+    paragraphs = [line for line in str(text).splitlines() if line.strip()]
+    both = messages.current() == messages.BOTH
+    languages = ("zh_CN", "en") if both and len(paragraphs) == 2 else ("zh_CN" if both else None,) * len(paragraphs)
+    parts = []
+    for line, language in zip(paragraphs, languages):
+        shown = messages.text("report.hint", language, hint=line) if labelled else line
+        lang = f' lang="{messages.HTML_LANG[language]}"' if both else ""
+        parts.append(f'<p class="hint"{lang}>{_e(shown)}</p>')
+    return "".join(parts)
 
 
 def _printed(report):
     """What the student's code printed, folded away and marked as theirs."""
     parts = [f"<h3>{_e(name)}</h3><pre>{_e(text)}</pre>" for name, text in printed_parts(report)]
-    return ['<details class="printed"><summary>What your code printed</summary>', f"<p>{_e(PRINTED_NOTE)}</p>",
+    return [f'<details class="printed"><summary>{_e(messages.text("report.printed"))}</summary>',
+            f"<p>{_e(messages.text('report.printed.note'))}</p>",
             *parts, "</details>"] if parts else []
 
 
@@ -130,13 +157,15 @@ def to_html(report, curves_png=None):
     parts = _summary(report) + _causes(report) + _check_table(checks) + _fixes(checks) + _printed(report)
     if curves_png:
         data = base64.b64encode(curves_png).decode("ascii")
-        parts += ["<h2>Training curves</h2>",
-                  f'<img alt="train loss and test accuracy per epoch" src="data:image/png;base64,{data}">']
+        parts += [f"<h2>{_e(messages.text('report.curves'))}</h2>",
+                  f'<img alt="{_e(messages.text("report.curves.alt"))}" src="data:image/png;base64,{data}">']
+    parts.append(f'<p class="numbering">{_e(messages.text("report.numbering"))}</p>')
     if report.environment:
         environment = sorted(report.environment.items(), key=str)
-        parts += ["<details><summary>Grading environment (for the instructor)</summary>",
+        parts += [f"<details><summary>{_e(messages.text('report.environment'))}</summary>",
                   f'<table class="env">{_rows(environment)}</table></details>']
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    return (f"<!DOCTYPE html>\n<html lang=\"{messages.html_lang()}\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>Grading report: {_e(report.submission)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<title>{_e(messages.text('report.title'))}: {_e(report.submission)}</title>\n"
+            f"<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(parts) + "\n</body>\n</html>\n")

@@ -2,6 +2,7 @@
 import re
 import xml.etree.ElementTree as ET
 
+from .. import messages
 from ..results import Status
 from .text import MARKS, number, ordered, status_of, visible
 
@@ -24,12 +25,13 @@ def to_junit(report):
         case = ET.SubElement(suite, "testcase", classname=_xml(check.stub), name=_xml(check.id),
                              time=_seconds(check.seconds))
         if status_of(check) == Status.NOT_RUN:
-            ET.SubElement(case, "skipped", message=_xml(f"not run: {check.detail or check.hint}"))
+            why = check.detail or check.hint
+            ET.SubElement(case, "skipped", message=_xml(messages.text("report.not-run", why=why)))
         elif status_of(check) != Status.PASSED:
             ET.SubElement(case, "failure", message=_xml(check.hint)).text = _xml(check.detail)
     if report.error:
         case = ET.SubElement(suite, "testcase", classname="grader", name="grader/error", time="0.000")
-        ET.SubElement(case, "error", message="autograder failed").text = _xml(report.error)
+        ET.SubElement(case, "error", message=_xml(messages.text("report.error.name"))).text = _xml(report.error)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -1,9 +1,9 @@
 """The report as Markdown: the total, the problems found, the checks, the book's exercises, the curves."""
 import re
 
+from .. import messages
 from ..results import Status
 from .text import (
-    PRINTED_NOTE,
     environment_lines,
     fmt,
     heading,
@@ -16,27 +16,33 @@ from .text import (
     status_of,
     total_line,
     visible,
+    with_exercise,
+    with_note,
+    with_tag,
 )
 
 
 def to_markdown(report):
     """The whole report as Markdown text."""
     checks = ordered(report)
-    lines = [f"# Grading report: {_cell(report.submission)}", "", f"**{total_line(report)}**", "",
+    lines = [f"# {messages.text('report.title')}: {_cell(report.submission)}", "", f"**{total_line(report)}**", "",
              run_line(report), ""]
     if report.error:
-        lines += ["## Autograder failed", "", *_fence(report.error), ""]
+        lines += [f"## {messages.text('report.error')}", "", *_fence(report.error), ""]
     if report.refused:
-        lines += ["## Files not graded", "", *(f"- {_cell(line)}" for line in refused_lines(report)), ""]
+        lines += [f"## {messages.text('report.refused')}", "",
+                  *(f"- {_cell(line)}" for line in refused_lines(report)), ""]
     lines += _causes(report) + _table(checks) + _failures(checks)
     if report.printed:
-        lines += ["## What your code printed", "", PRINTED_NOTE, ""]
+        lines += [f"## {messages.text('report.printed')}", "", messages.text("report.printed.note"), ""]
         for name, text in printed_parts(report):
             lines += [f"### {_cell(name)}", "", *_fence(text), ""]
     if report.curves:
-        lines += ["## Training curves", "", "![curve](curves.png)", ""]
+        picture = f"![{messages.text('report.curves.alt')}](curves.png)"
+        lines += [f"## {messages.text('report.curves')}", "", picture, ""]
+    lines += [f"*{messages.text('report.numbering')}*", ""]
     if report.environment:
-        lines += ["<details><summary>Grading environment (for the instructor)</summary>", "",
+        lines += [f"<details><summary>{messages.text('report.environment')}</summary>", "",
                   *(f"- {_cell(line)}" for line in environment_lines(report)), "", "</details>", ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -48,9 +54,10 @@ def _causes(report):
         return []
     lines = [f"## {problems_line(report)}", ""]
     for number, cause in enumerate(graded, start=1):
-        lines += [f"### {number}. {_cell(heading(cause))} ({fmt(cause.points)} points)", "", cause.hint, ""]
+        points = messages.text("report.cause.points", points=fmt(cause.points))
+        lines += [f"### {number}. {_cell(with_note(heading(cause), points))}", "", *_paragraphs(cause.hint)]
         lines += [*_fence(cause.evidence), ""] if cause.evidence else []
-        lines += ["Checks it cost: " + ", ".join(f"`{check}`" for check in cause.checks), ""]
+        lines += [messages.text("report.cause.checks", checks=", ".join(f"`{check}`" for check in cause.checks)), ""]
     return lines
 
 
@@ -58,20 +65,26 @@ def _table(checks):
     """The checks, one row each."""
     if not checks:
         return []
-    rows = [f"| {mark(check)} | `{check.id}` | {_cell(check.title)}{' (exercise of the book)' * bool(check.exercise)}"
+    rows = [f"| {mark(check)} | `{check.id}` | {_cell(with_tag(check, 'report.exercise.long'))}"
             f" | {fmt(check.points)} / {fmt(check.max_points)} |" for check in checks]
-    return ["## Checks", "", "| | Check | Title | Points |", "|:-:|---|---|--:|", *rows, ""]
+    head = " | ".join(messages.text(f"report.column.{name}") for name in ("check", "title", "points"))
+    return [f"## {messages.text('report.checks')}", "", f"| | {head} |", "|:-:|---|---|--:|", *rows, ""]
 
 
 def _failures(checks):
     """Each failed check's hint and evidence (the problems above group them); the unsolved exercises apart."""
     failed = [check for check in checks if status_of(check) == Status.FAILED]
-    lines = ["## Failed checks", ""] if failed else []
+    lines = [f"## {messages.text('report.failed')}", ""] if failed else []
     for check in failed:
-        note = f" (exercise {check.exercise}, not graded)" if check.exercise else ""
-        lines += [f"### {mark(check)} `{check.id}`: {_cell(check.title)}{note}", "", check.hint, ""]
+        title = _cell(with_exercise(check, "report.exercise.graded-not"))
+        lines += [f"### {mark(check)} `{check.id}`: {title}", "", *_paragraphs(check.hint)]
         lines += [*_fence(check.detail), ""] if check.detail else []
     return lines
+
+
+def _paragraphs(text):
+    """Each line of ``text`` (a language under --lang both) as its own paragraph."""
+    return [line for paragraph in str(text).splitlines() if paragraph.strip() for line in (paragraph, "")]
 
 
 def _cell(text):

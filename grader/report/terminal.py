@@ -1,11 +1,12 @@
 """The terminal report: the total, then the problems found, largest first, then one line per check."""
-import textwrap
-
+from .. import messages
+from ..messages.columns import clip, width, wrap
 from ..results import Status
 from .text import (
     ANSI,
     WIDTH,
     cause_of,
+    exercises_heading,
     fmt,
     heading,
     mark,
@@ -17,6 +18,8 @@ from .text import (
     status_of,
     total_line,
     visible,
+    with_note,
+    with_tag,
 )
 
 NOT_IMPLEMENTED = "not-implemented"
@@ -29,16 +32,15 @@ def to_terminal(report, color=False):
     paint = (lambda text, key: f"\x1b[{ANSI[key]}m{text}\x1b[0m") if color else (lambda text, key: text)
     lines = [paint(total_line(report), "bold"), paint(run_line(report), "dim")]
     if report.error:
-        lines += ["", paint("Autograder failed:", Status.FAILED), *_excerpt(report.error, "  ", 40)]
+        lines += ["", paint(messages.text("report.error"), Status.FAILED), *_excerpt(report.error, "  ", 40)]
     if report.refused:
-        lines += ["", paint("Files not graded:", Status.FAILED)]
+        lines += ["", paint(messages.text("report.refused"), Status.FAILED)]
         lines += [_clip(f"  {line}", WIDTH) for line in refused_lines(report)]
-    lines += _causes(report, paint) + ["", paint("Checks", "bold")] + _table(ordered(report), paint)
-    lines += _exercises(report, paint) + _not_run(ordered(report), paint)
+    lines += _causes(report, paint) + ["", paint(messages.text("report.checks"), "bold")]
+    lines += _table(ordered(report), paint) + _exercises(report, paint) + _not_run(ordered(report), paint)
     if report.printed:
         files = ", ".join(name for name, _text in printed_parts(report))
-        lines += ["", _clip(f"Your code printed something in {files}: see \"What your code printed\" in the report.",
-                            WIDTH)]
+        lines += ["", *_paragraphs(messages.text("report.printed.pointer", files=files), "")]
     return "\n".join(lines) + "\n"
 
 
@@ -51,16 +53,15 @@ def _causes(report, paint):
     cards = [cause for cause in graded if cause.pitfall != NOT_IMPLEMENTED]
     lines = ["", paint(problems_line(report), "bold")]
     for number, cause in enumerate(cards, start=1):
-        lines += ["", paint(f"{number}. {heading(cause)}", Status.FAILED)
-                  + f"  ({len(cause.checks)} check{'s' * (len(cause.checks) > 1)}, {fmt(cause.points)} points)"]
-        lines += textwrap.wrap(" ".join(cause.hint.split()), WIDTH, initial_indent="   ", subsequent_indent="   ")
+        cost = messages.counted("report.cause.cost", len(cause.checks), points=fmt(cause.points))
+        lines += ["", with_note(paint(f"{number}. {heading(cause)}", Status.FAILED), cost)]
+        lines += _paragraphs(cause.hint, "   ")
         lines += _excerpt(cause.evidence, "   │ ", None if number <= FULL_EVIDENCE else EXCERPT)
-        lines += textwrap.wrap("costs " + ", ".join(cause.checks), WIDTH, initial_indent="   ",
-                               subsequent_indent="         ")
+        lines += _paragraphs(messages.text("report.cause.costs", checks=", ".join(cause.checks)), "   ")
     if todo:
-        listed = ", ".join(f"{cause.stub} ({fmt(cause.points)} points)" for cause in todo)
-        lines += ["", paint("Not implemented yet", "bold"),
-                  *textwrap.wrap(listed, WIDTH, initial_indent="  ", subsequent_indent="  ")]
+        listed = ", ".join(messages.text("report.todo.item", stub=cause.stub, points=fmt(cause.points))
+                           for cause in todo)
+        lines += ["", paint(messages.text("report.todo"), "bold"), *wrap(listed, WIDTH, "  ")]
     return lines
 
 
@@ -69,13 +70,13 @@ def _table(checks, paint):
     points = [f"{fmt(check.points)}/{fmt(check.max_points)}" for check in checks]
     points_width = max(map(len, points), default=0)
     id_width = min(max((len(check.id) for check in checks), default=0), 40)
-    lines, width = [], 0
+    lines, widest = [], 0
     for check, earned in zip(checks, points):
         head = f" {earned:>{points_width}}  {check.id:<{id_width}}  "
-        title = _clip(check.title + (" (exercise)" if check.exercise else ""), max(WIDTH - 1 - len(head), 20))
-        width = max(width, 1 + len(head) + len(title))
+        title = _clip(with_tag(check, "report.exercise.tag"), max(WIDTH - 1 - width(head), 20))
+        widest = max(widest, 1 + width(head) + width(title))
         lines.append(paint(mark(check), status_of(check)) + head + title)
-    return lines + ["─" * min(max(width, 40), WIDTH)] if lines else []
+    return lines + ["─" * min(max(widest, 40), WIDTH)] if lines else []
 
 
 def _exercises(report, paint):
@@ -85,11 +86,11 @@ def _exercises(report, paint):
     exercises = [check for check in ordered(report) if check.exercise and status_of(check) == Status.FAILED
                  and getattr(cause_of(report, check), "pitfall", check.id) == check.id]
     if exercises:
-        lines += ["", paint("Exercises of the book (3.6.9), reported and not graded", "bold")]
+        lines += ["", paint(exercises_heading(exercises), "bold"),
+                  *(paint(line, "dim") for line in _paragraphs(messages.text("report.numbering"), ""))]
         for check in exercises:
-            lines.append(f"{mark(check)} {check.id}: {check.title}")
-            lines += textwrap.wrap(" ".join(check.hint.split()), WIDTH, initial_indent="    ",
-                                   subsequent_indent="    ")
+            lines.append(_clip(f"{mark(check)} {check.id}: {check.title}", WIDTH))
+            lines += _paragraphs(check.hint, "    ")
     return lines
 
 
@@ -98,23 +99,28 @@ def _not_run(checks, paint):
     lines = []
     skipped = [check for check in checks if status_of(check) == Status.NOT_RUN]
     if skipped:
-        lines += ["", paint("Not run on this machine", "dim")]
-        lines += [_clip(f"{mark(check)} {check.id}: {visible(check.detail or 'not run here')}", WIDTH)
-                  for check in skipped]
+        lines += ["", paint(messages.text("report.not-run.heading"), "dim")]
+        default = messages.text("report.not-run.default")
+        lines += [_clip(f"{mark(check)} {check.id}: {visible(check.detail or default)}", WIDTH) for check in skipped]
     return lines
 
 
-def _clip(text, width):
-    """One line of at most ``width`` characters, ending in … when cut."""
-    text = " ".join(visible(text, 10 * WIDTH).split())
-    return text if len(text) <= width else text[:width - 1] + "…"
+def _paragraphs(text, indent):
+    """``text`` wrapped to the report's width, each of its lines (a language under --lang both) its own paragraph."""
+    return [line for paragraph in str(text).splitlines() if paragraph.strip()
+            for line in wrap(paragraph, WIDTH, indent)]
+
+
+def _clip(text, columns):
+    """One line of at most ``columns`` terminal columns, ending in … when cut."""
+    return clip(" ".join(visible(text, 10 * WIDTH).split()), columns)
 
 
 def _excerpt(text, prefix, count=EXCERPT):
     """``text`` wrapped, whole (``count`` None) or its first ``count`` lines with a note when more follows."""
     rows = [piece for row in visible(text).splitlines() if row.strip()
-            for piece in textwrap.wrap(" ".join(row.split()), WIDTH - len(prefix))]
+            for piece in wrap(row, WIDTH - width(prefix))]
     out = [prefix + row for row in (rows if count is None else rows[:count])]
     if count is not None and len(rows) > count:
-        out.append(f"{prefix}… more in the report")
+        out.append(prefix + messages.text("report.more"))
     return out

@@ -2,6 +2,7 @@
 import math
 import re
 
+from .. import messages
 from ..results import Status
 from ..table import BY_ID, CHECKS
 
@@ -69,12 +70,13 @@ def totals(report):
 def total_line(report):
     """``Total: S / M (P%)``."""
     score, top, percent = totals(report)
-    return f"Total: {fmt(score)} / {fmt(top)} ({fmt(percent)}%)"
+    return messages.text("report.total", score=fmt(score), top=fmt(top), percent=fmt(percent))
 
 
 def run_line(report):
     """Seed, device and wall time of the grading run on one line."""
-    return f"Seed {report.seed} · device {visible(report.device, 80)} · {fmt(number(report.seconds))} s"
+    return messages.text("report.run", seed=report.seed, device=visible(report.device, 80),
+                         seconds=fmt(number(report.seconds)))
 
 
 def cause_of(report, check):
@@ -87,10 +89,11 @@ def check_output(check, cause=None):
     one) followed by the detail."""
     status = status_of(check)
     if status == Status.PASSED:
-        return f"passed on {visible(check.device, 80)} in {fmt(number(check.seconds))} s"
+        return messages.text("report.passed-on", device=visible(check.device, 80), seconds=fmt(number(check.seconds)))
     if status == Status.NOT_RUN:
-        return f"not run: {visible(check.detail) or 'this check could not run here'}"
-    hint = f"{heading(cause)}. {cause.hint}" if cause is not None and cause.pitfall != check.id else check.hint
+        return messages.text("report.not-run", why=visible(check.detail) or messages.text("report.not-run.default"))
+    hint = messages.text("report.cause.lead", heading=heading(cause), hint=cause.hint) \
+        if cause is not None and cause.pitfall != check.id else check.hint
     return hint + (f"\n\n{visible(check.detail)}" if check.detail else "")
 
 
@@ -103,7 +106,7 @@ def problems_line(report):
     """``N problems found (P points)``, counting the causes that cost points; "" when there are none."""
     graded = [cause for cause in report.causes if cause.points > 0]
     lost = fmt(sum(cause.points for cause in graded))
-    return f"{len(graded)} problem{'s' * (len(graded) > 1)} found ({lost} points)" if graded else ""
+    return messages.counted("report.problems", len(graded), points=lost) if graded else ""
 
 
 def refused_lines(report):
@@ -121,8 +124,60 @@ def protection_lines(report):
     return [f"{name.capitalize()}: {report.environment[name]}" for name in PROTECTIONS if name in report.environment]
 
 
-PRINTED_NOTE = "What your own code printed while its public checks ran (the last part, per file; hidden checks' " \
-               "output is never shown)."
+def exercises_heading(checks):
+    """The heading over the book's exercises among ``checks``, with their sections (3.6.9: the same number in the
+    English v0.17 and the Chinese 2.0 editions)."""
+    return messages.text("report.exercises", section=", ".join(sorted({section_of(check) for check in checks})))
+
+
+def with_note(text, note):
+    """``text`` followed by a note in parentheses: a space before an ASCII one, none before a full-width （."""
+    return f"{text}{'' if note.startswith('（') else ' '}{note}" if note else text
+
+
+def in_each_language(render):
+    """``render(language)`` in the current language; under --lang both, in Chinese then English, joined by " / "."""
+    if messages.current() != messages.BOTH:
+        return render(None)
+    return " / ".join(render(code) for code in ("zh_CN", "en"))
+
+
+def title_in(check, language):
+    """The check's title in ``language`` (as graded, for a check the catalogue does not know)."""
+    key = f"check.{check.id}.title"
+    return messages.text(key, language) if key in messages.catalogue() else check.title
+
+
+def with_tag(check, key):
+    """The check's title, and the tag ``key`` when it judges one of the book's exercises (each language its own)."""
+    if not check.exercise:
+        return check.title
+    return in_each_language(lambda language: with_note(title_in(check, language), messages.text(key, language)))
+
+
+def with_exercise(check, key):
+    """The check's title, and the note ``key`` naming the book's exercise it judges (each language its own)."""
+    if not check.exercise:
+        return check.title
+    return in_each_language(lambda language: with_note(title_in(check, language), messages.text(
+        key, language, exercise=exercise_name(check, language))))
+
+
+def exercise_note(check):
+    """That ``check`` judges one of the book's exercises, which one, and that it is not graded."""
+    return in_each_language(lambda language: messages.text("exercise.note", language,
+                                                           exercise=exercise_name(check, language)))
+
+
+def section_of(check):
+    """The section of the book whose exercise ``check`` judges (its exercise is ``section/number``)."""
+    return check.exercise.partition("/")[0]
+
+
+def exercise_name(check, language=None):
+    """The book's exercise that ``check`` judges, as the reader's edition names it: 3.6.9, exercise 1."""
+    section, _, number = check.exercise.partition("/")
+    return messages.text("report.exercise.name", language, section=section, number=number)
 
 
 def printed_parts(report):

@@ -3,6 +3,7 @@ import math
 
 import torch
 
+from grader import messages
 from grader.checks.check_cross_entropy import compare, per_example, probabilities
 from grader.harness import CheckFailed, call_on_meta, check, describe, expect_tensor, show
 
@@ -18,13 +19,12 @@ def check_zero_prob(stub, rng):
     y_hat[zero, y[zero]] = 0
     y_hat /= y_hat.sum(dim=1, keepdim=True)
     rows = zero.nonzero().reshape(-1).tolist()
-    shown = (f"cross_entropy(y_hat, y) where rows {rows} give the true class probability 0, "
-             f"y_hat = {show(y_hat)}, y = {show(y)}")
+    shown = messages.text("evidence.hidden.cross_entropy.zero", rows=rows, y_hat=show(y_hat), y=show(y))
     losses = per_example(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, shown, 6)
     got = losses.detach().double()
     if not torch.isfinite(got).all() or got[zero].min() < SMALLEST_ZERO_LOSS:
-        raise CheckFailed(f"{shown} returned {describe(losses)}: {show(got, limit=6)}; expected finite losses, "
-                          f"at least {SMALLEST_ZERO_LOSS:.3g} = -log(1e-4) in rows {rows}.")
+        raise CheckFailed(messages.text("evidence.hidden.cross_entropy.not-finite", call=shown, got=describe(losses),
+                                        values=show(got, limit=6), least=f"{SMALLEST_ZERO_LOSS:.3g}", rows=rows))
 
 
 @check("cross_entropy/indexing")
@@ -32,14 +32,14 @@ def check_indexing(stub, rng):
     """Exactly one loss per row, y_hat[i, y_i], also for a square batch (d2l 3.6.4)."""
     for n, q in ((5, 5), (3, 7)):
         y_hat, y = probabilities(rng, n, q)
-        shown = f"cross_entropy(y_hat, y) with a {n}x{q} batch y_hat = {show(y_hat)}, y = {show(y)}"
+        shown = messages.text("evidence.hidden.cross_entropy.batch", n=n, q=q, y_hat=show(y_hat), y=show(y))
         result = expect_tensor(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, shown)
         if tuple(result.shape) == (n, 1):
-            raise CheckFailed(f"{shown} returned {describe(result)}: a column; d2l's cross_entropy returns shape "
-                              f"({n},), one loss per row (flatten it, e.g. with .reshape(-1) after gather).")
+            raise CheckFailed(messages.text("evidence.hidden.cross_entropy.column", call=shown, got=describe(result),
+                                            n=n))
         if tuple(result.shape) != (n,):
-            raise CheckFailed(f"{shown} returned {describe(result)}; expected shape ({n},): one loss per row i, "
-                              f"-log y_hat[i, y[i]].")
+            raise CheckFailed(messages.text("evidence.hidden.cross_entropy.shape", call=shown, got=describe(result),
+                                            n=n))
         compare(result, y_hat, y, shown)
 
 
@@ -47,12 +47,12 @@ def check_indexing(stub, rng):
 def check_device(stub, rng, grading):
     """Correct losses on the CPU, computed on the device of y_hat: meta always, cuda when present (d2l 3.6.4)."""
     y_hat, y = probabilities(rng, 6, 4)
-    shown = f"cross_entropy(y_hat, y) with y_hat = {show(y_hat)}, y = {show(y)}"
+    shown = messages.text("evidence.cross_entropy.call", y_hat=show(y_hat), y=show(y))
     compare(stub.call("cross_entropy", y_hat.clone(), y.clone(), shown=shown).value, y_hat, y, shown)
-    shown = "cross_entropy(y_hat, y) with y_hat (6, 4) and y (6,) on the meta device"
+    shown = messages.text("evidence.hidden.cross_entropy.meta")
     on_meta = call_on_meta(stub, "cross_entropy", y_hat, y, shown=shown)
     per_example(expect_tensor(on_meta, shown, device="meta"), shown, 6)
     if grading.cuda:
-        shown = f"cross_entropy(y_hat, y) with y_hat and y on cuda, y_hat = {show(y_hat)}, y = {show(y)}"
+        shown = messages.text("evidence.hidden.cross_entropy.cuda", y_hat=show(y_hat), y=show(y))
         result = stub.call("cross_entropy", y_hat, y, device="cuda", shown=shown).value
         compare(result, y_hat, y, shown)

@@ -1,4 +1,5 @@
 """Hidden checks of data_iter (d2l 3.2.2): a batch size that does not divide the number of examples."""
+from grader import messages
 from grader.checks.check_data_iter import minibatches
 from grader.harness import CheckFailed, check
 
@@ -9,5 +10,4 @@ def check_partial_batch(stub, rng):
     _, _, batches, shown = minibatches(stub, rng, 37, 5)
     sizes = [len(X) for X, _, _ in batches]
     if sorted(sizes, reverse=True) != [5] * 7 + [2]:
-        raise CheckFailed(f"{shown} yielded minibatches of sizes {sizes}; expected 7 minibatches of 5 "
-                          f"and a last one of 2 (8 in all).")
+        raise CheckFailed(messages.text("evidence.hidden.data_iter.sizes", call=shown, sizes=sizes))

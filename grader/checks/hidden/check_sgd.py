@@ -1,6 +1,7 @@
 """Hidden checks of sgd (d2l 3.2.6): zeroed gradients, no autograd record, an update in place."""
 import torch
 
+from grader import messages
 from grader.checks.check_sgd import NAMES, run_sgd
 from grader.harness import CheckFailed, check, show
 
@@ -9,8 +10,7 @@ def expect_an_update(params, after, shown):
     """Fail unless sgd changed every parameter: checks of how it updates need an update to judge."""
     for name, param, seen in zip(NAMES, params, after):
         if torch.equal(seen["value"], param):
-            raise CheckFailed(f"{shown}: afterwards {name} still holds its old values {show(param)}; sgd must "
-                              f"update every parameter (param - lr * param.grad / batch_size).")
+            raise CheckFailed(messages.text("evidence.hidden.sgd.not-updated", call=shown, name=name, old=show(param)))
 
 
 @check("sgd/zero-grad")
@@ -21,8 +21,8 @@ def check_zero_grad(stub, rng):
     for name, seen in zip(NAMES, after):
         grad = seen["grad"]
         if grad is not None and (type(grad) is not torch.Tensor or grad.count_nonzero()):
-            raise CheckFailed(f"{shown}: afterwards {name}.grad is {show(grad)}; expected zeros, or the "
-                              f"gradients of the next minibatch pile up on top of it.")
+            raise CheckFailed(messages.text("evidence.hidden.sgd.grad-not-zero", call=shown, name=name,
+                                            grad=show(grad)))
 
 
 @check("sgd/no-grad")
@@ -32,11 +32,9 @@ def check_no_grad(stub, rng):
     expect_an_update(params, after, shown)
     for name, seen in zip(NAMES, after):
         if not seen["requires_grad"]:
-            raise CheckFailed(f"{shown}: afterwards {name} no longer requires grad, so the next backward() "
-                              f"cannot compute its gradient.")
+            raise CheckFailed(messages.text("evidence.hidden.sgd.no-requires-grad", call=shown, name=name))
         if seen["has_grad_fn"] or not seen["is_leaf"]:
-            raise CheckFailed(f"{shown}: afterwards {name} has a grad_fn: autograd recorded the update, "
-                              f"so {name} is no longer a leaf.")
+            raise CheckFailed(messages.text("evidence.hidden.sgd.grad-fn", call=shown, name=name))
 
 
 @check("sgd/in-place")
@@ -45,5 +43,4 @@ def check_in_place(stub, rng):
     params, _, after, shown = run_sgd(stub, rng)
     for name, param, seen in zip(NAMES, params, after):
         if torch.equal(seen["value"], param):
-            raise CheckFailed(f"{shown}: afterwards the tensor {name} passed in still holds its old values "
-                              f"{show(param)}; the update must change it in place, not a new local tensor.")
+            raise CheckFailed(messages.text("evidence.hidden.sgd.not-in-place", call=shown, name=name, old=show(param)))

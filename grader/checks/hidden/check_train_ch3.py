@@ -1,8 +1,10 @@
 """Hidden checks of train_ch3 (d2l 3.6.6, 3.7): convergence measured by the grader, eval mode, zero_grad, GPUs."""
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
+from grader import messages
 from grader.checks.check_train_ch3 import passes
 from grader.checks.training import generator, loop_findings, shared, small_run, starting_point, train
 from grader.harness import CheckFailed, Client, check
@@ -62,7 +64,7 @@ def _trainings(stub, grading, data, runs):
 def traced(failure, stub, grading, memo):
     """The failed training from scratch, traced to the part whose replacement by the grader's own makes it
     converge; train_ch3 itself when even all of them together do not."""
-    if "did not finish" in str(failure):
+    if re.search(messages.pattern("evidence.timeout"), str(failure)):
         return failure   # a hang is its own cause; tracing it would wait out four more time limits
     data = disguised(grading, memo)
 
@@ -72,16 +74,17 @@ def traced(failure, stub, grading, memo):
     start = starting_point(grading, "convergence")
     runs = [dict(mode="scratch", substitute=[part], **start) for part in PARTS]
     alone = [accuracy(result) for result in _trainings(stub, grading, data, runs)]
-    notes = [f"{value:.3f} with the grader's {part} in place of yours" for part, value in zip(PARTS, alone)]
+    notes = [messages.text("evidence.hidden.train_ch3.with-part", accuracy=f"{value:.3f}", part=part)
+             for part, value in zip(PARTS, alone)]
     culprit = next((part for part, value in zip(PARTS, alone) if value > 0.7), "")
     if not culprit:
         together = accuracy(_trainings(stub, grading, data, [dict(mode="scratch", substitute=list(PARTS), **start)])[0])
-        notes.append(f"{together:.3f} with all three of the grader's")
+        notes.append(messages.text("evidence.hidden.train_ch3.with-all", accuracy=f"{together:.3f}"))
         culprit = "train_ch3" if together <= 0.7 else ""
     observed = memo.get(("converge", "scratch", "cpu"))
     found = loop_findings(observed, data, start, BATCH) if culprit == "train_ch3" and isinstance(observed, dict) else []
-    return CheckFailed("\n".join([str(failure), f"The grader trained again with its own parts: {'; '.join(notes)}.",
-                                  *found]), culprit)
+    retrained = messages.text("evidence.hidden.train_ch3.retrained", notes="; ".join(notes))
+    return CheckFailed("\n".join([str(failure), retrained, *found]), culprit)
 
 
 def measure(snapshots, data):
@@ -92,7 +95,7 @@ def measure(snapshots, data):
     for snapshot in snapshots:
         W, b = snapshot.get("W"), snapshot.get("b")
         if type(W) is not torch.Tensor or type(b) is not torch.Tensor or W.shape != (784, 10) or b.shape != (10,):
-            raise CheckFailed("the model's parameters changed shape or type during training")
+            raise CheckFailed(messages.text("evidence.hidden.train_ch3.shape-changed"))
         W, b = W.float(), b.float()
         losses.append(torch.nn.functional.cross_entropy(X @ W + b, y).item())
         accuracies.append(((Xt @ W + b).argmax(dim=1) == yt).double().mean().item())
@@ -108,11 +111,11 @@ def converged(stub, grading, memo, curves, mode, device="cpu"):
                         round(seconds, 3)))
     final = accuracies[-1] if accuracies else float("nan")
     if not final > 0.7:
-        raise CheckFailed(f"after train_ch3 ({mode}, lr {LR}, batch {BATCH}, {EPOCHS} epochs) the grader measured "
-                          f"test accuracy {final:.3f} on the real Fashion-MNIST test set, its pixels and classes in "
-                          f"an order secret to this grading (needs > 0.7). "
-                          f"Per epoch: [{', '.join(f'{a:.3f}' for a in accuracies)}]; "
-                          f"train loss per epoch: [{', '.join(f'{v:.3f}' for v in losses)}].")
+        raise CheckFailed(messages.text(
+            "evidence.hidden.train_ch3.not-converged", mode=messages.text(f"evidence.mode.{mode}"), lr=LR,
+            batch=BATCH, epochs=EPOCHS,
+            final=f"{final:.3f}", accuracies=", ".join(f"{a:.3f}" for a in accuracies),
+            losses=", ".join(f"{v:.3f}" for v in losses)))
     return observed
 
 
@@ -137,12 +140,11 @@ def check_eval_mode(stub, grading, memo):
     """test_iter is read with the module in eval mode and gradients off (d2l 3.6.5)."""
     tests = passes(small_run(stub, grading, memo)["log"], "test")
     if not tests:
-        raise CheckFailed("train_ch3 never iterated over test_iter, so its evaluation could not be observed.")
+        raise CheckFailed(messages.text("evidence.hidden.train_ch3.no-test"))
     for entry in tests:
         if entry["training"] != [False] or entry["grad_enabled"] != [False]:
-            raise CheckFailed(f"while evaluating on test_iter, the model ran with training flag {entry['training']} "
-                              f"and torch.is_grad_enabled() {entry['grad_enabled']}; expected [False] and [False] "
-                              "(net.eval() and torch.no_grad()).")
+            raise CheckFailed(messages.text("evidence.hidden.train_ch3.eval-mode", training=entry["training"],
+                                            grad=entry["grad_enabled"]))
 
 
 @check("train_ch3/zero-grad")
@@ -151,9 +153,7 @@ def check_zero_grad(stub, grading, memo):
     steps = [entry for entry in small_run(stub, grading, memo)["log"] if entry.get("kind") == "step"]
     stale = sum(bool(entry.get("stale")) for entry in steps)
     if not steps or stale:
-        raise CheckFailed(f"with a torch.optim.SGD updater, train_ch3 made {len(steps)} optimizer steps, and {stale} "
-                          "of them used gradients that were never zeroed since the previous step "
-                          "(they still held earlier minibatches' gradients).")
+        raise CheckFailed(messages.text("evidence.hidden.train_ch3.zero-grad", steps=len(steps), stale=stale))
 
 
 @check("train_ch3/gpu")
@@ -161,4 +161,4 @@ def check_gpu(stub, grading, memo, curves):
     """Training on cuda works and leaves the parameters there (d2l 3.6, on a GPU)."""
     observed = converged(stub, grading, memo, curves, "concise", device="cuda")
     if not str(observed.get("param_device", "")).startswith("cuda"):
-        raise CheckFailed(f"after training on cuda the parameters were on {observed.get('param_device')}.")
+        raise CheckFailed(messages.text("evidence.hidden.train_ch3.gpu-device", device=observed.get("param_device")))
