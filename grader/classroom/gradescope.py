@@ -60,11 +60,7 @@ def data_files():
 
 def released_language(student=ROOT / "dist" / "student"):
     """The language the handout was last released in (``make release RELEASE_LANG=...``), else English."""
-    try:
-        return messages.NAMES.get(json.loads((student / "grader" / "messages" / "release.json").read_text())
-                                  .get("language"), "en")
-    except (OSError, ValueError, AttributeError):
-        return "en"
+    return messages.NAMES.get(messages.released(student / "grader" / "messages" / "release.json"), "en")
 
 
 def build(out, language="en"):

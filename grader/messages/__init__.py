@@ -45,7 +45,7 @@ def catalogue(language=DEFAULT):
 def choose(requested=None, environ=None):
     """The language to speak: en, zh_CN or both, from ``requested`` (--lang), D2L_KIT_LANG or the locale."""
     environ = os.environ if environ is None else environ
-    for origin, value in (("--lang", requested), (VARIABLE, environ.get(VARIABLE)), (str(RELEASE), released())):
+    for origin, value in (("--lang", requested), (VARIABLE, environ.get(VARIABLE)), (str(RELEASE), _handout(RELEASE))):
         if value:
             if value not in NAMES:
                 raise LanguageError(f"{origin} {value}: the kit speaks zh, en or both")
@@ -56,12 +56,19 @@ def choose(requested=None, environ=None):
     return DEFAULT
 
 
-def released():
-    """The language a handout was released in ("" in the kit itself, or where release.json is unreadable)."""
+def released(path):
+    """The language of the handout whose release.json is ``path`` ("" in the kit itself, or where it is
+    unreadable)."""
     try:
-        return str(json.loads(RELEASE.read_text(encoding="utf-8")).get("language", ""))
+        return str(json.loads(Path(path).read_text(encoding="utf-8")).get("language", ""))
     except (OSError, ValueError, AttributeError):
         return ""
+
+
+@functools.cache
+def _handout(path):
+    """released(path), read once per process: every text the process speaks asks for it."""
+    return released(path)
 
 
 def release_file(language):
@@ -122,6 +129,7 @@ def _both(key, values):
     return f"{chinese}{separator(key)}{english}"
 
 
+@functools.cache
 def pattern(key):
     """A regular expression for the text of message ``key`` in every language, whatever its placeholders hold;
     ``^key`` anchors it at the start."""
@@ -131,6 +139,14 @@ def pattern(key):
         raise KeyError(f"no message {key!r} in the catalogues")
     return "|".join(start + "".join(r"[\s\S]*?" if piece.startswith("{") else re.escape(piece)
                                     for piece in re.split(r"(\{\w+\})", text) if piece) for text in sorted(texts))
+
+
+def each(render, language=None, between=" / "):
+    """``render(language)``; under ``both``, ``render`` in Chinese, then in English, joined by ``between``."""
+    language = NAMES.get(language, language) if language else current()
+    if language != BOTH:
+        return render(language)
+    return between.join(render(code) for code in ("zh_CN", "en"))
 
 
 def counted(key, count, language=None, **values):

@@ -131,14 +131,7 @@ def _intro(path, checks, language):
         counts = {"public": _count(public, "notebook.public", code), "hidden": _count(hidden, "notebook.hidden", code)}
         return "\n".join(lines + ["", messages.text("notebook.verdicts.hidden" if hidden else "notebook.verdicts",
                                                     code, **counts)])
-    return _each(written, language, "\n\n")
-
-
-def _each(written, language, between):
-    """``written(language)``; under both, written in Chinese, then in English."""
-    if messages.NAMES.get(language, language) != messages.BOTH:
-        return written(language)
-    return between.join(written(code) for code in ("zh_CN", "en"))
+    return messages.each(written, language, "\n\n")
 
 
 def _count(checks, key, language):
@@ -183,8 +176,8 @@ def test_source(check, language="en"):
         title = messages.text(f"check.{check.id}.title", code)
         return _comment("notebook.test.public", code, check=check.id, points=points, title=title)
     if not check.hidden:
-        return f"{_each(comment, language, NEWLINE)}\n{call}\n"
-    return f"{_each(comment, language, NEWLINE)}\n{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}\n"
+        return f"{messages.each(comment, language, NEWLINE)}\n{call}\n"
+    return f"{messages.each(comment, language, NEWLINE)}\n{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}\n"
 
 
 def source_notebook(spec, solutions_dir, language="en"):
@@ -192,8 +185,8 @@ def source_notebook(spec, solutions_dir, language="en"):
     def heading(code):
         title = messages.text(f"notebook.{spec.name}.title", code)
         return messages.text("notebook.heading", code, title=title, section=spec.section)
-    words = _each(lambda code: messages.text("notebook.intro", code), language, "\n\n")
-    intro = f"# {_each(heading, language, ' / ')}\n\n{words}"
+    words = messages.each(lambda code: messages.text("notebook.intro", code), language, "\n\n")
+    intro = f"# {messages.each(heading, language)}\n\n{words}"
     setup = SETUP.format(comment=_comment("notebook.setup", language)).format(name=spec.name)
     cells = [_cell("markdown", intro, "intro"), _cell("code", setup, "setup", _meta("setup", locked=True))]
     for stub in spec.stubs:

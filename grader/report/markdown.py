@@ -16,7 +16,6 @@ from .text import (
     status_of,
     total_line,
     visible,
-    with_exercise,
     with_note,
     with_tag,
 )
@@ -76,7 +75,7 @@ def _failures(checks):
     failed = [check for check in checks if status_of(check) == Status.FAILED]
     lines = [f"## {messages.text('report.failed')}", ""] if failed else []
     for check in failed:
-        title = _cell(with_exercise(check, "report.exercise.graded-not"))
+        title = _cell(with_tag(check, "report.exercise.graded-not"))
         lines += [f"### {mark(check)} `{check.id}`: {title}", "", *_paragraphs(check.hint)]
         lines += [*_fence(check.detail), ""] if check.detail else []
     return lines

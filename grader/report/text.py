@@ -135,13 +135,6 @@ def with_note(text, note):
     return f"{text}{'' if note.startswith('（') else ' '}{note}" if note else text
 
 
-def in_each_language(render):
-    """``render(language)`` in the current language; under --lang both, in Chinese then English, joined by " / "."""
-    if messages.current() != messages.BOTH:
-        return render(None)
-    return " / ".join(render(code) for code in ("zh_CN", "en"))
-
-
 def title_in(check, language):
     """The check's title in ``language`` (as graded, for a check the catalogue does not know)."""
     key = f"check.{check.id}.title"
@@ -149,24 +142,18 @@ def title_in(check, language):
 
 
 def with_tag(check, key):
-    """The check's title, and the tag ``key`` when it judges one of the book's exercises (each language its own)."""
+    """The check's title, and the note ``key`` (which may name the exercise) when it judges one of the book's
+    exercises; under --lang both, each language's title with its own note."""
     if not check.exercise:
         return check.title
-    return in_each_language(lambda language: with_note(title_in(check, language), messages.text(key, language)))
-
-
-def with_exercise(check, key):
-    """The check's title, and the note ``key`` naming the book's exercise it judges (each language its own)."""
-    if not check.exercise:
-        return check.title
-    return in_each_language(lambda language: with_note(title_in(check, language), messages.text(
+    return messages.each(lambda language: with_note(title_in(check, language), messages.text(
         key, language, exercise=exercise_name(check, language))))
 
 
 def exercise_note(check):
     """That ``check`` judges one of the book's exercises, which one, and that it is not graded."""
-    return in_each_language(lambda language: messages.text("exercise.note", language,
-                                                           exercise=exercise_name(check, language)))
+    return messages.each(lambda language: messages.text("exercise.note", language,
+                                                        exercise=exercise_name(check, language)))
 
 
 def section_of(check):
