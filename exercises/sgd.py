@@ -3,8 +3,8 @@ import torch
 
 
 def sgd(params, lr, batch_size):
-    """In-place minibatch SGD: param -= lr * grad / batch_size, then zero the grad (d2l 3.2.6)."""
+    """In-place minibatch SGD: each parameter steps by -lr * grad / batch_size, then its grad is zeroed (d2l 3.2.6)."""
     # TODO: update every parameter in place, then reset its gradient to zero.
     # Pitfall: wrap the update in torch.no_grad(); divide by batch_size (the loss was summed);
-    #          forget param.grad.zero_() and gradients accumulate across minibatches.
+    #          forget to zero each gradient (in place) after its update and gradients accumulate across minibatches.
     raise NotImplementedError()

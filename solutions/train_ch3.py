@@ -69,7 +69,7 @@ def evaluate_accuracy(net, data_iter):
     """Fraction of correct predictions of net over data_iter, in eval mode without grad (d2l 3.6.5)."""
     ### BEGIN SOLUTION
     ### TODO: if net is an nn.Module, call net.eval(); then count the correct predictions and the
-    ###       examples over all of data_iter with the given Accumulator(2), and divide.
+    ###       examples over all of data_iter with the given Accumulator (two running totals), and divide.
     ### Pitfall: evaluate under torch.no_grad(); divide by the number of examples, not batches.
     if isinstance(net, torch.nn.Module):
         net.eval()
@@ -85,8 +85,8 @@ def train_epoch_ch3(net, train_iter, loss, updater):
     """One epoch of training; returns (mean train loss, train accuracy) (d2l 3.6.6)."""
     ### BEGIN SOLUTION
     ### TODO: put an nn.Module in train mode; for each minibatch compute the loss and update.
-    ### TODO: With a torch.optim.Optimizer: zero_grad(), l.mean().backward(), step();
-    ###       with a custom updater: l.sum().backward(), updater(X.shape[0]).
+    ### TODO: With a torch.optim.Optimizer: clear its gradients, back-propagate the mean loss, then step;
+    ###       with a custom updater: back-propagate the summed loss, then call it with the minibatch's size.
     ### Pitfall: forget zero_grad() and gradients pile up across minibatches.
     if isinstance(net, torch.nn.Module):
         net.train()

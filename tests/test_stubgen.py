@@ -1,7 +1,10 @@
 """The stub generator: round trip, exercises/ in sync, and never clobbering a student's edits."""
+import ast
 import importlib
 import inspect
+import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -40,6 +43,86 @@ def solution_only_lines(path):
         elif not inside:
             given.add(marker)
     return [line for line in region if line not in given]
+
+
+TOKEN = re.compile(r"[A-Za-z0-9_]+|[^\sA-Za-z0-9_]")   # an identifier or number, or one other character
+SHORTEST = 12   # characters without whitespace: shorter code (net.eval(), X.shape[0]) only names a concept
+MEANINGFUL = (ast.Call, ast.Subscript, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp)
+VALUED = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr, ast.Yield)
+HEADED = (ast.For, ast.If, ast.While, ast.With)
+NOT_CODE_LINES = (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Pass, ast.Break, ast.Continue)
+BARE = (ast.Name, ast.Constant)
+
+
+def tokens(text):
+    """``text`` as its tokens between NUL separators, so that a search ignores spacing and matches whole tokens."""
+    return "\0" + "\0".join(TOKEN.findall(text)) + "\0"
+
+
+def solution_code(path):
+    """The code of each solution region of a file, dedented, its task text left out."""
+    blocks, block = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        marker = line.strip()
+        if marker == stubgen.BEGIN:
+            block = []
+        elif marker == stubgen.END:
+            blocks.append(textwrap.dedent("\n".join(block)))
+            block = None
+        elif block is not None and not marker.startswith("###"):
+            block.append(line)
+    return blocks
+
+
+def code_only(source):
+    """The code of a module without its comments and docstrings."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node) is not None:
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def statement_line(source, node):
+    """A statement as written, without the body of a compound one (``for X, y in data_iter:``)."""
+    code = ast.get_source_segment(source, node)
+    return code.splitlines()[0] if isinstance(node, HEADED) else code
+
+
+def expressions(source, node):
+    """The code of the expressions of a node that carry its meaning: a right-hand side, a returned or yielded
+    value, a call, an index or arithmetic, and a call once more without its keyword arguments."""
+    if isinstance(node, VALUED) and node.value is not None and not isinstance(node.value, BARE):
+        yield ast.get_source_segment(source, node.value)
+    if isinstance(node, MEANINGFUL):
+        yield ast.get_source_segment(source, node)
+    if isinstance(node, ast.Call) and node.keywords and node.args:
+        yield ast.unparse(ast.Call(node.func, node.args, []))
+
+
+def bare(node):
+    """Whether a statement is trivial: ``pass``, or only returns or evaluates a bare name or constant (``return
+    history``, a docstring)."""
+    return isinstance(node, NOT_CODE_LINES) or (
+        isinstance(node, (ast.Return, ast.Expr)) and (node.value is None or isinstance(node.value, BARE)))
+
+
+def code_of(source):
+    """Every statement line and meaningful expression of ``source``, as written."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.stmt) and not bare(node):
+            found.add(statement_line(source, node))
+        found |= set(expressions(source, node))
+    return found
+
+
+def solution_fragments(sources):
+    """The code that solutions write, from their source texts, as ``tokens``: every statement line and every
+    meaningful sub-expression, leaving out trivial ones (short, a bare name) and code the stubs give."""
+    given = [tokens(code_only(stub)) for stub in stubgen.expected_exercises(ROOT / "solutions").values()]
+    found = {tokens(code) for source in sources for code in code_of(source) if len("".join(code.split())) >= SHORTEST}
+    return {code for code in found if not any(code in stub for stub in given)}
 
 
 def test_stub_keeps_task_text_and_drops_the_code():
