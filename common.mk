@@ -22,7 +22,9 @@ export UV_COMPILE_BYTECODE := 1
 export MPLBACKEND := Agg
 
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv/bin/uv)
-SYSTEM_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null)
+# The interpreter itself, not a launcher such as pyenv's shim, which uv would take for another
+# interpreter on every sync and recreate the environment for.
+SYSTEM_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null)
 
 SUBMISSION ?= exercises
 OUT ?= reports/latest

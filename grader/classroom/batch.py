@@ -10,19 +10,15 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import child
-from ..report import VERDICTS, verdicts
 from ..sandbox import procs
-from ..seeds import official_seed
-from ..table import STUBS
-from . import gradebook
+from . import cluster, gradebook
 from .gradebook import ERROR, FINAL, GRADED, SKIPPED_PARTS, TIMEOUT, Record
+from .jobs import Job, Stop, is_done, outcome, publish, seed_of, settings_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("*.py", "*.ipynb")
@@ -33,21 +29,6 @@ POLL = 0.1
 
 class BatchError(Exception):
     """The batch cannot start; the message says why and what to do."""
-
-
-@dataclass
-class Job:
-    """One student's grading: the folder passed to the grader, its report folder and its process."""
-
-    student: str
-    folder: Path
-    out: Path                   # the student's report folder, replaced only once a grading has ended
-    work: Path                  # where the grader writes until then
-    process: subprocess.Popen = None
-    fingerprint: str = ""
-    started: float = 0.0
-    stopped: float = 0.0        # when SIGTERM was sent; 0 while it runs freely
-    timed_out: bool = False
 
 
 def parse(argv):
@@ -62,6 +43,10 @@ def parse(argv):
     parser.add_argument("--seed", type=int, default=None,
                         help="one seed for everyone (default: each submission's own secret seed, see grader.seeds)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--cluster", default="",
+                        help="grade on a Dask cluster: local, slurm or a scheduler address tcp://host:8786")
+    parser.add_argument("--cluster-config", type=Path, default=None,
+                        help="the SLURM configuration (default: cluster.yaml in the kit's folder)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -110,29 +95,13 @@ def submission_root(folder):
     return folder
 
 
-def settings_of(args):
-    """What a record must have been graded with to be kept on a re-run."""
-    return {"seed": "official" if args.seed is None else args.seed, "device": args.device, "timeout": args.timeout}
-
-
-def is_done(record, folder, settings):
-    """Whether a saved record still stands: same content, same settings, and a timeout not since raised."""
-    if record is None or record.status not in FINAL or record.fingerprint != gradebook.fingerprint(folder):
-        return False
-    old = record.settings or {}
-    if any(old.get(key) != settings[key] for key in ("seed", "device")):
-        return False
-    return record.status != TIMEOUT or settings["timeout"] <= old.get("timeout", 0)
-
-
 def start(job, args):
     """Start the grader on one submission, in a session of its own (Ctrl-C reaches only the batch)."""
     shutil.rmtree(job.work, ignore_errors=True)
     job.work.mkdir(parents=True)
     job.fingerprint = gradebook.fingerprint(job.folder)
-    seed = official_seed(job.student, job.folder) if args.seed is None else args.seed
     with open(job.work / "grader.log", "wb") as log:
-        job.process = child.start(job.folder, job.work, log, seed=seed, device=args.device, threads=1)
+        job.process = child.start(job.folder, job.work, log, seed=seed_of(job, args), device=args.device, threads=1)
     job.started = time.monotonic()
 
 
@@ -146,48 +115,6 @@ def stop(job):
 def kill(job):
     """Kill a grader that did not stop in time, and every process under it."""
     procs.kill_tree(job.process.pid)
-
-
-def publish(job):
-    """Put the finished report folder in place of the old one; the old one is removed only afterwards."""
-    old = job.work.parent.parent / ".old" / job.student
-    shutil.rmtree(old, ignore_errors=True)
-    for folder in (old.parent, job.out.parent):
-        folder.mkdir(parents=True, exist_ok=True)
-    if job.out.exists():
-        os.replace(job.out, old)
-    os.replace(job.work, job.out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def outcome(job, settings):
-    """The record of a grading that ended: its scores, or why it has none."""
-    seconds = round(time.monotonic() - job.started, 2)
-    base = dict(student=job.student, seconds=seconds, fingerprint=job.fingerprint, settings=settings)
-    code = job.process.returncode
-    if job.timed_out:
-        return Record(status=TIMEOUT, note=f"stopped at the time limit of {settings['timeout']:g} s", **base)
-    try:
-        found = verdicts.read(job.work / VERDICTS)
-    except ValueError:
-        return Record(status=ERROR, note=f"the grader exited with status {code} without verdicts; see "
-                                         f"{job.out / 'grader.log'}", **base)
-    if code == 0 and not found.error:
-        return Record(status=GRADED, scores=found.points_by_stub(STUBS), total=found.score, max=found.max_score,
-                      **base)
-    return Record(status=ERROR, note=found.error[:300] or f"the grader exited with status {code}", **base)
-
-
-class Stop:
-    """Turns Ctrl-C, SIGTERM and SIGHUP into a request to stop; a second one means at once."""
-
-    def __init__(self):
-        self.count = 0
-        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(number, self._handle)
-
-    def _handle(self, _number, _frame):
-        self.count += 1
 
 
 def run(jobs, args, progress):
@@ -206,9 +133,8 @@ def run(jobs, args, progress):
                 if job.process.returncode != 0 and job.stopped and not job.timed_out:
                     interrupted.append(job.student)
                     continue
-                record = outcome(job, settings)
-                gradebook.save(record, job.work)
-                publish(job)
+                record = outcome(job, settings, job.process.returncode, time.monotonic() - job.started)
+                publish(job, record)
                 progress(record)
             elif stopper.count > 1 or (job.stopped and now - job.stopped > GRACE):
                 kill(job)
@@ -238,7 +164,7 @@ def main(argv=None):
     """Grade every student's folder, write the gradebook; 0 when every submission was graded."""
     args = parse(argv)
     args.jobs = args.jobs if args.jobs > 0 else cores()
-    out = args.out.resolve()
+    out = args.out = args.out.resolve()
     try:
         found, ignored, links = discover(args.submissions, out)
     except BatchError as error:
@@ -255,13 +181,19 @@ def main(argv=None):
     if len(todo) < len(jobs):
         print(f"{len(jobs) - len(todo)} of {len(jobs)} submissions are graded already and kept "
               "(FORCE=1 or --force regrades them)", file=sys.stderr)
-    started = time.monotonic()
-    interrupted = _with_progress(todo, args)
+    started, failure = time.monotonic(), ""
+    try:
+        interrupted = _with_progress(todo, args) if todo else []
+    except cluster.ClusterError as error:
+        interrupted, failure = [], str(error)
     for leftover in (out / ".work", out / ".old"):
         with contextlib.suppress(OSError):
             leftover.rmdir()
     path, records = rebuild(found, links, out)
-    _summary(records, path, time.monotonic() - started, args.jobs, interrupted)
+    _summary(records, path, time.monotonic() - started, args, interrupted)
+    if failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 2
     return 130 if interrupted else 0
 
 
@@ -275,14 +207,17 @@ def _with_progress(todo, args):
             counts[record.status] = counts.get(record.status, 0) + 1
             bar.set_postfix_str(f"{counts[TIMEOUT]} timed out, {counts[ERROR]} grader errors", refresh=False)
             bar.update()
-        return run(todo, args, progress)
+        if not args.cluster:
+            return run(todo, args, progress)
+        return cluster.run(todo, args, progress)
 
 
-def _summary(records, path, seconds, jobs, interrupted):
+def _summary(records, path, seconds, args, interrupted):
     """One paragraph: how many were graded, what went wrong, where the gradebook is."""
     count = {status: sum(record.status == status for record in records) for status in (*FINAL, "pending")}
+    where = f"on the Dask cluster {args.cluster}" if args.cluster else f"{args.jobs} at a time"
     print(f"{count[GRADED]} of {len(records)} submissions graded, {count[TIMEOUT]} timed out, "
-          f"{count[ERROR]} could not be graded ({jobs} at a time, {seconds:.0f} s this run)")
+          f"{count[ERROR]} could not be graded ({where}, {seconds:.0f} s this run)")
     for record in records:
         if record.status in (TIMEOUT, ERROR):
             print(f"  {record.status}: {record.student}: {' '.join(record.note.split())[:150]}")

@@ -8,6 +8,7 @@ import signal
 import time
 from pathlib import Path
 
+PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -34,6 +35,19 @@ def become_subreaper():
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def stopped_with_parent(number=signal.SIGTERM):
+    """A ``preexec_fn`` after which the child gets signal ``number`` when the thread that started it ends
+    (its process killed, say); the C function is looked up beforehand, since the child must not load
+    anything between fork and exec in a process that runs threads."""
+    prctl, parent = ctypes.CDLL(None, use_errno=True).prctl, os.getpid()
+
+    def preexec():
+        prctl(PR_SET_PDEATHSIG, int(number), 0, 0, 0)
+        if os.getppid() != parent:     # the parent ended before the signal was asked for
+            os._exit(1)
+    return preexec
 
 
 def parent_of(pid):
