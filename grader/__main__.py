@@ -32,6 +32,8 @@ def parse(argv):
     parser.add_argument("--call-timeout", type=float, default=10.0,
                         help="seconds each call of a student function may take (default 10; training has its own)")
     parser.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    parser.add_argument("--student-out", type=Path, default=None,
+                        help="also write the report a student may receive here (class grading does)")
     parser.add_argument("--lang", choices=sorted(messages.NAMES),
                         help="language of the report: zh, en or both (default: D2L_KIT_LANG, then the locale)")
     return parser.parse_args(argv)
@@ -90,6 +92,10 @@ def _grade(args, out, started, folder, options, modules):
     if modules is not None:   # the notebooks' names, and any notebook the grader refused to read
         report = dataclasses.replace(report, submission=str(args.submission), refused={**modules[2], **report.refused})
     write_all(report, out)
+    if args.student_out:
+        from .course import load
+        from .report.for_students import write_student
+        write_student(report, args.student_out, load().hidden_checks)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     print(to_terminal(report, color=color))
     if table.DATA.get("hidden"):

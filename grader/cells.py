@@ -6,6 +6,7 @@ starts and names that file in ``D2L_KIT_VERDICTS``; elsewhere (a student running
 first check cell grades the saved notebook once with ``python -m grader``. Nothing here writes to
 stderr: nbgrader scores any stderr output of a test cell as a failure.
 """
+import importlib.util
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from .results import Status
 
 VERDICTS_ENV = "D2L_KIT_VERDICTS"
 GRADING_TIMEOUT = 900
+NEEDED = ("torch", "pytest")   # what the grader imports in the notebook's Python
 
 
 class CheckFailed(AssertionError):
@@ -41,13 +43,19 @@ class Checks:
 
     def _load(self):
         if self.verdicts is None:
-            given = os.environ.get(VERDICTS_ENV, "")
-            path = Path(given) if given else self._grade()
-            try:
-                self.verdicts = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as error:
-                self.verdicts = {"error": f"no verdicts could be read from {path} ({error})"}
+            missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+            self.verdicts = ({"error": messages.text("cell.missing-packages", packages=" ".join(missing))}
+                             if missing else self._read())
         return self.verdicts
+
+    def _read(self):
+        """The verdicts named by D2L_KIT_VERDICTS, or those of a grading of the saved notebook."""
+        given = os.environ.get(VERDICTS_ENV, "")
+        path = Path(given) if given else self._grade()
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            return {"error": f"no verdicts could be read from {path} ({error})"}
 
     def _grade(self):
         """Grade the saved notebook in this folder with the kit's grader (in its own processes)."""
@@ -72,4 +80,7 @@ def verdict_text(verdicts, check_id):
     if found.get("status") == Status.NOT_RUN:
         return False, f"{messages.text('cell.not-run', name=name)}\n{found.get('detail', '')}"
     lines = [messages.text("cell.failed", name=name), messages.text("report.hint", hint=found.get("hint", ""))]
-    return False, "\n".join(lines + ([found["detail"]] if found.get("detail") else []))
+    lines += [found["detail"]] if found.get("detail") else []
+    if found.get("reference"):
+        lines += ["", messages.text("report.reference", stub=found.get("stub", "")), str(found["reference"])]
+    return False, "\n".join(lines)

@@ -117,7 +117,7 @@ class Collector:
     def _result(self, check):
         status, detail, seconds, culprit = self.outcomes.get(
             check.id, (Status.FAILED, "no verdict was recorded for this check (grader error)", 0.0, ""))
-        unrunnable_here = status == Status.NOT_RUN and "cuda" in check.needs and not self.settings.cuda
+        unrunnable_here = status == Status.NOT_RUN and not self.settings.counts(check)
         return CheckResult(
             id=check.id, title=check.title, hidden=check.hidden, status=status,
             points=check.points if status == Status.PASSED else 0, max_points=0 if unrunnable_here else check.points,

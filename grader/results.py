@@ -37,6 +37,7 @@ class CheckResult:
     seconds: float = 0.0
     culprit: str = ""    # for a training that failed: the stub the grader traced the failure to
     exercise: str = ""   # for a check of one of the book's exercises (worth no points): which one
+    reference: str = ""  # for a failed check, once the course shows them: its stub's reference solution
 
     @property
     def stub(self):

@@ -3,15 +3,17 @@
 Importing this module is cheap (no torch, no pytest): ``python -m grader`` starts the fork server
 with ``start`` before its own heavy imports, so that both import torch at the same time.
 """
+import dataclasses
 import os
 import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import messages
+from . import course, messages
 from .diagnosis import diagnose
-from .results import GradeReport
+from .reference import reference
+from .results import GradeReport, Status
 from .sandbox import gpu
 from .sandbox.pool import ForkServer
 from .table import BY_ID, STUBS, checks_for
@@ -59,8 +61,9 @@ def start(submission, options):
 class Grading:
     """What the checks of one run share: the fork server, seed, device, call timeout, and the data."""
 
-    def __init__(self, server, seed, device, call_timeout, gpu_note=""):
+    def __init__(self, server, seed, device, call_timeout, gpu_note="", settings=None):
         self.server, self.seed, self.device, self.call_timeout = server, seed, device, call_timeout
+        self.course = settings or course.CourseSettings()   # the course's settings (course.toml or course.json)
         self.gpu_note = gpu_note   # why a GPU whose device files are here was not used ("" otherwise)
         self.cuda = device == "cuda"
         self.secret = int.from_bytes(os.urandom(16), "big")   # never leaves the grader; fresh for every grading
@@ -78,6 +81,10 @@ class Grading:
                 self.data_problem = explained(error)
         return self._data
 
+    def counts(self, check):
+        """Whether ``check`` is part of the maximum of this run: a GPU check only where the course counts it."""
+        return "cuda" not in check.needs or self.course.gpu_counts(self.cuda)
+
     def source(self, stub):
         """The text of the submission's module ``stub`` as graded ("" when there is none)."""
         try:
@@ -87,12 +94,24 @@ class Grading:
 
     def cannot_run(self, check):
         """Why ``check`` cannot run on this machine, or "" when it can."""
+        if "cuda" in check.needs and not self.course.gpu_runs():
+            return messages.text("not-run.left-out")
+        if "cuda" in check.needs and not self.cuda and self.course.gpu == "required":
+            return messages.text("not-run.cuda.required", note=self.gpu_note or messages.text("not-run.no-gpu"))
         if "cuda" in check.needs and not self.cuda:
             key = "not-run.cuda.why" if self.gpu_note else "not-run.cuda"
             return messages.text(key, note=self.gpu_note) if self.gpu_note else messages.text(key)
         if "data" in check.needs and self.data is None:
             return messages.text("not-run.data", problem=self.data_problem)
         return ""
+
+
+def course_settings():
+    """The course's settings; a file that cannot be used stops the grading with its message."""
+    try:
+        return course.load()
+    except course.CourseSettingsError as error:
+        raise GraderError(str(error)) from None
 
 
 def resolve_device(device):
@@ -121,6 +140,7 @@ def grade(submission, options=None, server=None, started=None, progress=None, **
     try:
         stubs, ids = selection(options.only)
         device = resolve_device(options.device)
+        settings = course_settings()
         gpu_note = gpu.why_unusable() if options.device == "auto" and device == "cpu" else ""
         server = server or start(submission, options)
     except BaseException:
@@ -129,14 +149,21 @@ def grade(submission, options=None, server=None, started=None, progress=None, **
         raise
     try:
         server.set_limits(**worker_limits(device))
-        grading = Grading(server, options.seed, device, options.call_timeout, gpu_note)
+        grading = Grading(server, options.seed, device, options.call_timeout, gpu_note, settings)
         checks, curves, printed = _run_checks(grading, ids, progress)
+        checks = with_references(checks) if settings.shows_reference() else checks
     finally:
         shut_down(server)
     return GradeReport(submission=str(server.submission), seed=options.seed, device=device, checks=checks,
                        seconds=round(time.perf_counter() - started, 2), curves=curves,
                        environment=environment(options, device, stubs, server, gpu_note), refused=dict(server.refused),
                        causes=diagnose(checks), printed=printed)
+
+
+def with_references(checks):
+    """The checks, each failed one carrying its stub's reference solution (where solutions/ is at hand)."""
+    return tuple(dataclasses.replace(check, reference=reference(check.stub)) if check.status == Status.FAILED
+                 else check for check in checks)
 
 
 def _run_checks(grading, ids, progress=None):

@@ -2,15 +2,23 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from grader import course
+from grader.release import settings_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # test_checks.py grades the reference solutions in the kit's own suite (a student's copy grades exercises/).
 os.environ.setdefault("D2L_KIT_SUBMISSION", str(ROOT / "solutions"))
 # The suite reads the English texts whatever the machine's locale; the tests of other languages ask for them.
 os.environ["D2L_KIT_LANG"] = "en"
+# The course's settings are the defaults, from a file of the suite's own: a release in a test never writes the kit's
+# course.toml, and an instructor's course.toml in the checkout changes no test.
+os.environ[course.ENV] = str(Path(tempfile.mkdtemp(prefix="d2l-course-")) / "course.toml")
+settings_file.write_template(os.environ[course.ENV])
 
 
 @pytest.fixture(scope="session")

@@ -112,7 +112,9 @@ def interrupt_after_first_record(batch, out):
         time.sleep(0.2)
     batch.send_signal(signal.SIGTERM)
     _, stderr = batch.communicate(timeout=120)
-    assert batch.returncode == 130 and "run the same command again to resume" in " ".join(stderr.split())
+    stderr = " ".join(stderr.split())
+    assert batch.returncode == 130 and "run the same command again to resume" in stderr
+    assert "Interrupted: " in stderr and "submission(s) were not graded in this run" in stderr
     done, book = record_times(out), gradebook(out)
     assert done and len(done) < len(book)
     assert {name for name, row in book.items() if row["status"] == "graded"} == set(done)
@@ -137,7 +139,7 @@ def test_an_interrupted_run_keeps_what_is_graded_and_resumes_without_regrading_i
 @pytest.mark.parametrize("make_args, says", [
     ([], "name the class's folder"),
     (["SUBMISSIONS=no-such-folder"], "does not exist"),
-    (["SUBMISSIONS={empty}"], "no student folders"),
+    (["SUBMISSIONS={empty}"], "no submissions in"),
 ])
 def test_a_missing_or_empty_class_folder_is_a_clear_error(make_args, says, tmp_path):
     (tmp_path / "empty").mkdir()
@@ -186,3 +188,17 @@ def test_official_gradings_use_secret_seeds_so_memorised_answers_fail(tmp_path):
     verdicts = json.loads((tmp_path / "out" / "students" / "zoe" / "verdicts.json").read_text())
     assert verdicts["seed"] != 0 and verdicts["checks"]["softmax/value"]["status"] == "failed"
     assert float(gradebook(tmp_path / "out")["zoe"]["softmax"]) < SOFTMAX_POINTS
+
+
+def test_an_interruption_says_which_submissions_keep_an_earlier_result(capsys, tmp_path):
+    from types import SimpleNamespace
+
+    from grader.classroom import batch
+    from grader.classroom.gradebook import Record
+    records = [Record(student=name, status="graded", seconds=1.0, total=95, max=95) for name in ("s1", "s2")]
+    batch.summary(records, tmp_path / "gradebook.csv", 3.0, SimpleNamespace(cluster="", jobs=2), ["s1", "s2"])
+    out, err = capsys.readouterr()
+    assert "2 of 2 submissions graded" in out
+    assert "Interrupted: 2 submission(s) were not graded in this run, 2 of them keep the result of an earlier " \
+           "run; run the same command again to resume" in " ".join(err.split())
+    assert "Interrupted before" not in err

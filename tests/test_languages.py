@@ -351,7 +351,7 @@ def test_the_nbgrader_release_in_chinese_builds_with_chinese_notebooks_and_verdi
     assert "# TODO：对每个元素求幂" in answer and "YOUR CODE HERE" in answer and "X.max(dim=1" not in answer
     title = messages.text("check.softmax/value.title", "zh_CN")
     assert any(source.startswith(f"# 检查softmax/value（4分）：{title}。") for source in sources), sources
-    assert 'os.environ.setdefault("D2L_KIT_LANG", "zh_CN")' in (tmp_path / "course" / "nbgrader_config.py").read_text()
+    assert 'os.environ.setdefault("D2L_KIT_LANG", "zh_CN")' in (tmp_path / "course" / "kit_config.py").read_text()
     assert "# TODO：对每个元素求幂" in (tmp_path / "student" / "exercises" / "softmax.py").read_text()
     verdicts = {"checks": {"softmax/value": {"status": "failed", "hint": title, "detail": "x"}}}
     monkeypatch.setattr(messages, "_chosen", "zh_CN")

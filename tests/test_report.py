@@ -97,16 +97,15 @@ def test_results_json_validates_and_adds_up(report):
 def test_results_json_describes_each_check(report):
     tests = to_gradescope(report)["tests"]
     names = [test["name"].split(" ", 1)[0] for test in tests]
-    assert names == ["sgd/zero-grad", "softmax/value", "softmax/keepdim", "cross_entropy/value", "train_ch3/gpu"]
-    assert [test["number"] for test in tests] == ["1", "2", "3", "4", "5"]
+    assert names == ["sgd/zero-grad", "softmax/value", "softmax/keepdim", "cross_entropy/value"]   # not the GPU check
+    assert [test["number"] for test in tests] == ["1", "2", "3", "4"]
     by_id = dict(zip(names, tests))
     assert by_id["softmax/value"]["visibility"] == "visible" and by_id["softmax/value"]["tags"] == ["softmax"]
     assert by_id["softmax/keepdim"]["visibility"] == "after_published"
     overflow = by_id["softmax/keepdim"]["output"]
     assert overflow.startswith(BY_ID["softmax/keepdim"].hint) and "<script>" in overflow and "\x00" not in overflow
     assert by_id["cross_entropy/value"]["score"] == 0 and by_id["cross_entropy/value"]["status"] == "failed"
-    gpu = by_id["train_ch3/gpu"]
-    assert gpu["status"] == "failed" and gpu["max_score"] == 0 and gpu["output"].startswith("not run: ")
+    assert "Not run here, so it counts for nothing: the GPU check of train_ch3" in to_gradescope(report)["output"]
     assert by_id["softmax/value"]["output"].startswith("passed on cpu in ")
 
 

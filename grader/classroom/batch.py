@@ -7,6 +7,7 @@ stopped and nothing already graded is graded again unless asked (``--force``).
 """
 import argparse
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -14,16 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-from .. import child
+from .. import child, course
+from ..files import write_atomic
 from ..sandbox import procs
-from . import cluster, gradebook
-from .gradebook import ERROR, FINAL, GRADED, SKIPPED_PARTS, TIMEOUT, Record
-from .jobs import Job, Stop, is_done, outcome, publish, seed_of, settings_of
+from . import cluster, gradebook, intake, outputs, roster
+from .gradebook import EMPTY, ERROR, FINAL, GRADED, MISSING, SKIPPED_PARTS, TIMEOUT, Record
+from .jobs import STUDENT_REPORT, Job, Stop, is_done, outcome, publish, seed_of, settings_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("*.py", "*.ipynb")
 GRACE = 10.0     # seconds a stopped grader gets to remove its workers before it is killed
-LINK_NOTE = "a symbolic link, which class grading never follows"
 POLL = 0.1
 
 
@@ -47,6 +48,8 @@ def parse(argv):
                         help="grade on a Dask cluster: local, slurm or a scheduler address tcp://host:8786")
     parser.add_argument("--cluster-config", type=Path, default=None,
                         help="the SLURM configuration (default: cluster.yaml in the kit's folder)")
+    parser.add_argument("--roster", type=Path, default=None,
+                        help="a CSV of the class (student_id, name, email, lms_id, ...): who each submission is")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -60,7 +63,8 @@ def cores():
 
 
 def discover(submissions, out):
-    """(student, folder to grade) for every student folder, sorted by name; a clear error when there are none."""
+    """Every submission (intake.Submission, its folder the one to grade), sorted by student, and the entries
+    that could not be used; a clear error when there is nothing to grade."""
     submissions, out = submissions.resolve(), out.resolve()
     if not submissions.exists():
         raise BatchError(f"the submissions folder {submissions} does not exist")
@@ -68,15 +72,15 @@ def discover(submissions, out):
         raise BatchError(f"{submissions} is not a folder: give the folder that holds one subfolder per student")
     if out == submissions or submissions in out.parents:
         raise BatchError(f"the report folder {out} must not be inside the submissions folder {submissions}")
-    entries = [entry for entry in sorted(submissions.iterdir())
-               if not entry.name.startswith(".") and entry.name not in SKIPPED_PARTS]
-    found = [(entry.name, submission_root(entry)) for entry in entries if _folder(entry)]
-    links = [entry.name for entry in entries if entry.is_symlink()]
-    if not found and not links:
-        files = ", ".join(entry.name for entry in entries[:5]) or "nothing"
-        raise BatchError(f"no student folders in {submissions} (it holds {files}): expected one subfolder per "
-                         "student with that student's modules (synthetic_data.py, ...) or notebooks")
-    return found, [entry.name for entry in entries if not entry.is_dir()], links
+    found, unusable = intake.collect(submissions, out / ".intake")
+    if not found and not any(item.student for item in unusable):
+        files = ", ".join(sorted(entry.name for entry in submissions.iterdir())[:5]) or "nothing"
+        raise BatchError(f"no submissions in {submissions} (it holds {files}): expected one folder or archive per "
+                         "student with that student's modules (synthetic_data.py, ...) or notebooks, or an LMS "
+                         "download")
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "intake.csv", intake.to_csv(found, unusable))
+    return [dataclasses.replace(item, folder=submission_root(item.folder)) for item in found], unusable
 
 
 def _folder(path):
@@ -101,7 +105,8 @@ def start(job, args):
     job.work.mkdir(parents=True)
     job.fingerprint = gradebook.fingerprint(job.folder)
     with open(job.work / "grader.log", "wb") as log:
-        job.process = child.start(job.folder, job.work, log, seed=seed_of(job, args), device=args.device, threads=1)
+        job.process = child.start(job.folder, job.work, log, seed=seed_of(job, args), device=args.device, threads=1,
+                                  student_out=job.work / STUDENT_REPORT)
     job.started = time.monotonic()
 
 
@@ -148,16 +153,13 @@ def run(jobs, args, progress):
     return interrupted
 
 
-def rebuild(found, links, out):
-    """The gradebook from every student's record on disk; students without one show as pending, and a
-    student entry that is a symbolic link as an error (it is never followed)."""
-    records = []
-    for student, _folder in found:
-        record = gradebook.load(out / "students" / student)
-        records.append(record or Record(student=student, status="pending", seconds=0.0, note="not graded yet"))
-    records += [Record(student=name, status=ERROR, seconds=0.0, note=LINK_NOTE) for name in links]
-    records.sort(key=lambda record: record.student)
-    return gradebook.write_gradebook(records, out / "gradebook.csv"), records
+def rebuild(found, unusable, out, settings, students=None):
+    """The gradebook and its LMS layouts from every student's record on disk (students without one show as
+    pending); (its path, the rows, submissions the roster does not know, students the LMS layouts leave out)."""
+    records = {item.student: gradebook.load(out / "students" / item.student)
+               or Record(student=item.student, status="pending", seconds=0.0, note="not graded yet") for item in found}
+    rows, unmatched, left_out = outputs.write(out, found, unusable, records, settings, students)
+    return out / outputs.FILES["gradebook"], rows, unmatched, left_out
 
 
 def main(argv=None):
@@ -166,18 +168,19 @@ def main(argv=None):
     args.jobs = args.jobs if args.jobs > 0 else cores()
     out = args.out = args.out.resolve()
     try:
-        found, ignored, links = discover(args.submissions, out)
-    except BatchError as error:
+        course_settings = course.load()
+        students = roster.read(args.roster) if args.roster else None
+        found, unusable = discover(args.submissions, out)
+    except (BatchError, course.CourseSettingsError, roster.RosterError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    ignored = [name for name in ignored if name not in links]
-    if ignored:
-        print(f"Ignoring {len(ignored)} entries that are not folders: {', '.join(ignored[:5])}", file=sys.stderr)
-    if links:
-        print(f"Not graded, {LINK_NOTE}: {', '.join(links)}", file=sys.stderr)
+    for item in unusable:
+        print(f"Not graded: {item.name}: {item.why}", file=sys.stderr)
     settings = settings_of(args)
-    jobs = [Job(student, folder, out / "students" / student, out / ".work" / student) for student, folder in found]
+    jobs = [Job(item.student, item.folder, out / "students" / item.student, out / ".work" / item.student)
+            for item in found]
     todo = [job for job in jobs if args.force or not is_done(gradebook.load(job.out), job.folder, settings)]
+    todo = [job for job in todo if not _empty(job, settings)]
     if len(todo) < len(jobs):
         print(f"{len(jobs) - len(todo)} of {len(jobs)} submissions are graded already and kept "
               "(FORCE=1 or --force regrades them)", file=sys.stderr)
@@ -189,12 +192,40 @@ def main(argv=None):
     for leftover in (out / ".work", out / ".old"):
         with contextlib.suppress(OSError):
             leftover.rmdir()
-    path, records = rebuild(found, links, out)
-    _summary(records, path, time.monotonic() - started, args, interrupted)
+    path, rows, unmatched, left_out = rebuild(found, unusable, out, course_settings, students)
+    summary([row.record for row in rows], path, time.monotonic() - started, args, interrupted)
+    _identities(rows, unmatched, left_out, out)
+    print("\n".join(outputs.write_class(out, found)))
     if failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2
     return 130 if interrupted else 0
+
+
+def _empty(job, settings):
+    """Record a submission without any exercise file as empty, with what it holds; True when it was."""
+    if intake.gradable(job.folder):
+        return False
+    job.work.mkdir(parents=True, exist_ok=True)
+    note = ("no exercise file to grade (modules such as softmax.py, or notebooks); it holds "
+            f"{intake.what_is_there(job.folder)}")
+    publish(job, Record(student=job.student, status=EMPTY, seconds=0.0, note=note,
+                        fingerprint=gradebook.fingerprint(job.folder), settings=settings))
+    return True
+
+
+def _identities(rows, unmatched, left_out, out):
+    """What the roster and the late policy found, and where the LMS layouts are."""
+    if unmatched:
+        print(f"Not in the roster: {', '.join(unmatched)}", file=sys.stderr)
+    missing = [row.record.student for row in rows if row.record.status == MISSING]
+    if missing:
+        print(f"No submission from {len(missing)} student(s) of the roster: {', '.join(missing)}")
+    late = [row.record.student for row in rows if row.lateness is not None and row.lateness.late]
+    if late:
+        print(f"Late: {', '.join(late)} (the gradebook keeps the raw and the adjusted totals)")
+    print(f"LMS imports: {out / outputs.FILES['canvas']}, {out / outputs.FILES['moodle']}"
+          + (f" (without {len(left_out)} student(s) no roster identifies)" if left_out else ""))
 
 
 def _with_progress(todo, args):
@@ -212,19 +243,22 @@ def _with_progress(todo, args):
         return cluster.run(todo, args, progress)
 
 
-def _summary(records, path, seconds, args, interrupted):
+def summary(records, path, seconds, args, interrupted):
     """One paragraph: how many were graded, what went wrong, where the gradebook is."""
-    count = {status: sum(record.status == status for record in records) for status in (*FINAL, "pending")}
+    count = {status: sum(record.status == status for record in records) for status in (*FINAL, MISSING, "pending")}
     where = f"on the Dask cluster {args.cluster}" if args.cluster else f"{args.jobs} at a time"
-    print(f"{count[GRADED]} of {len(records)} submissions graded, {count[TIMEOUT]} timed out, "
-          f"{count[ERROR]} could not be graded ({where}, {seconds:.0f} s this run)")
+    print(f"{count[GRADED]} of {len(records) - count[MISSING]} submissions graded, {count[TIMEOUT]} timed out, "
+          f"{count[ERROR]} could not be graded, {count[EMPTY]} held nothing to grade ({where}, {seconds:.0f} s "
+          "this run)")
     for record in records:
-        if record.status in (TIMEOUT, ERROR):
+        if record.status in (TIMEOUT, ERROR, EMPTY):
             print(f"  {record.status}: {record.student}: {' '.join(record.note.split())[:150]}")
     print(f"Gradebook: {path}")
     if interrupted:
-        print(f"Interrupted before {len(interrupted)} submissions were graded in this run; run the same command "
-              "again to resume (finished gradings are kept)", file=sys.stderr)
+        kept = sum(record.student in interrupted and record.status in FINAL for record in records)
+        earlier = f", {kept} of them keep the result of an earlier run" if kept else ""
+        print(f"Interrupted: {len(interrupted)} submission(s) were not graded in this run{earlier}; run the same "
+              "command again to resume (finished gradings are kept)", file=sys.stderr)
 
 
 if __name__ == "__main__":

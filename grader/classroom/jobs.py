@@ -17,6 +17,8 @@ from ..table import STUBS
 from . import gradebook
 from .gradebook import ERROR, GRADED, TIMEOUT, Record
 
+STUDENT_REPORT = "student"   # the folder, in a student's report folder, of the report they may receive
+
 
 @dataclass
 class Job:
@@ -65,7 +67,7 @@ def outcome(job, settings, code, seconds):
                                          f"{job.out / 'grader.log'}", **base)
     if code == 0 and not found.error:
         return Record(status=GRADED, scores=found.points_by_stub(STUBS), total=found.score, max=found.max_score,
-                      **base)
+                      checks={check_id: verdict["points"] for check_id, verdict in found.checks.items()}, **base)
     return Record(status=ERROR, note=found.error[:300] or f"the grader exited with status {code}", **base)
 
 

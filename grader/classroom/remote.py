@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import child
 from ..sandbox import procs
+from .jobs import STUDENT_REPORT
 
 ATTEMPTS = 2        # a lost worker re-queues its submission once
 STOP = "stop"       # the file in the run's folder that asks every task to stop
@@ -74,7 +75,8 @@ def grade(task):
     work = claim(run / task["student"])
     if work is None:
         return {**base, "lost": True}
-    command = child.command(task["folder"], work, seed=task["seed"], device=task["device"], threads=1)
+    command = child.command(task["folder"], work, seed=task["seed"], device=task["device"], threads=1,
+                            student_out=work / STUDENT_REPORT)
     with open(work / "grader.log", "wb") as log:
         process = subprocess.Popen(command, cwd=child.KIT, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True,

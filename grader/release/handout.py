@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from string import Template
 
-from .. import messages, table
+from .. import course, messages, table
 from ..diagnosis.rules import public_rules
 from .stubgen import expected_exercises
 
@@ -55,9 +55,10 @@ def student_readme(template, language="en"):
                                          hidden_summary=table.hidden_summary(language))
 
 
-def build(root=ROOT, language="en"):
+def build(root=ROOT, language="en", settings=None):
     """Map each handout file's path (relative to the handout folder) to its bytes; the stubs' comments and the
-    handout's default language are ``language`` (students may still choose theirs)."""
+    handout's default language are ``language`` (students may still choose theirs); ``settings`` are the
+    course's (grader/course.json)."""
     root, language = Path(root), messages.NAMES[language]
     files = {f"exercises/{name}": text.encode()
              for name, text in expected_exercises(root / "solutions", language).items()}
@@ -69,6 +70,7 @@ def build(root=ROOT, language="en"):
     for code in messages.LANGUAGES:
         files[f"grader/messages/{code}.json"] = public_catalogue(code).encode()
     files["grader/messages/release.json"] = messages.release_file(language).encode()
+    files["grader/course.json"] = course.json_text(settings or course.CourseSettings()).encode()
     files.update({target: (root / source).read_bytes() for source, target in COPIED.items()})
     for name, code in READMES.items():
         template = (root / "handout" / name).read_text(encoding="utf-8")

@@ -1,46 +1,36 @@
 """The kit's nbgrader preprocessors, named in the course's nbgrader_config.py.
 
 ``IsolatedVerdicts`` takes the place of nbgrader's Execute in ``nbgrader autograde``: no cell of a
-student's notebook runs in a kernel. It grades the student's submitted notebooks once with
-``python -m grader`` (their answer cells run only in the grader's sandboxed workers) and writes
-each test cell's output from that cell's verdict, which nbgrader then scores as usual: a passed
-check prints a line, any other raises an error whose message is the hint. ``FeedbackWithoutHiddenTests``
-drops the hidden test regions from the feedback, and reduces the error output of those cells to
-its message (the hint).
+student's notebook runs in a kernel. It takes the verdicts of the kit's isolated grading of the
+student's submitted notebooks (``python -m grader``: their answer cells run only in the grader's
+sandboxed workers; see ``isolated``), graded once per submission: ``make autograde`` grades the
+class before nbgrader runs, and a submission without a grading of its current content is graded
+here. It writes each test cell's output from that cell's verdict, which nbgrader then scores as
+usual: a passed check prints a line, any other raises an error whose message is the hint.
+``FeedbackWithoutHiddenTests`` drops the hidden test regions from the feedback, and reduces the
+error output of those cells to its message (the hint).
 """
-import json
-import os
-import shutil
 from pathlib import Path
 
 from nbformat.v4 import new_output
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
 
-from .. import child
-from ..cells import VERDICTS_ENV, verdict_text
+from ..cells import verdict_text
 from ..notebook import CELL_IDS, nbgrader_meta
-from ..report import VERDICTS
-from ..seeds import official_seed
-
-REPORTS = "reports"
-
-
-def report_dir(root, assignment, student):
-    """Where the isolated grader's report of one submission goes in the course directory."""
-    return Path(root) / REPORTS / assignment / student
+from . import isolated
 
 
 class IsolatedVerdicts(NbGraderPreprocessor):
-    """Grade the submission in the sandbox (once per student) and write every test cell's output from it."""
+    """Write every test cell's output from the isolated grading of the submission (graded here if need be)."""
 
     graded = {}
 
     def preprocess(self, nb, resources):
         key = (resources["nbgrader"]["student"], resources["nbgrader"]["assignment"])
         if key not in IsolatedVerdicts.graded:
-            IsolatedVerdicts.graded[key] = self._grade(*key)
-        verdicts = _read(IsolatedVerdicts.graded[key])
+            IsolatedVerdicts.graded[key] = self._verdicts(*key)
+        verdicts = IsolatedVerdicts.graded[key]
         for cell in nb.cells:
             grade_id = nbgrader_meta(cell).get("grade_id")
             if cell.cell_type == "code" and grade_id in CELL_IDS:
@@ -49,27 +39,22 @@ class IsolatedVerdicts(NbGraderPreprocessor):
                                 new_output("error", ename="CheckFailed", evalue=text, traceback=text.splitlines())]
         return nb, resources
 
-    def _grade(self, student, assignment):
+    def _verdicts(self, student, assignment):
+        """The verdicts of the submission's isolated grading: the saved one when it graded this very content with
+        this seed, else a new one."""
         course = CourseDirectory(config=self.config)
         submitted = Path(course.format_path(course.submitted_directory, student, assignment))
-        out = report_dir(course.root, assignment, student)
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        env = {name: value for name, value in os.environ.items() if name != VERDICTS_ENV}
-        self.log.info("Grading %s with the kit's isolated grader into %s", submitted, out)
-        with open(out / "grader.log", "w", encoding="utf-8") as log:
-            status = child.run(submitted, out, log, env=env, seed=official_seed(f"{assignment}/{student}", submitted))
-        if status:
-            self.log.warning("The kit's grader could not grade %s (see %s)", submitted, out / "grader.log")
-        return out / VERDICTS
-
-
-def _read(path):
-    """The verdicts in ``path`` as a dict; one that says why when there are none."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        return {"error": f"the kit's grader left no verdicts ({error})"}
+        job = isolated.task(course.root, assignment, student, submitted)
+        stamp = isolated.read_stamp(job.out)
+        if stamp is not None and stamp["key"] == job.key:
+            self.log.info("Using the kit's isolated grading of %s in %s (made for this content)", submitted, job.out)
+        else:
+            self.log.info("Grading %s with the kit's isolated grader into %s", submitted, job.out)
+            stamp = isolated.grade(job)
+        if stamp.get("status") != isolated.GRADED:
+            self.log.warning("The kit's grader could not grade %s: %s (see %s)", submitted, stamp.get("note"),
+                             job.out / "grader.log")
+        return isolated.verdicts_of(job.out, stamp)
 
 
 class FeedbackWithoutHiddenTests(ClearHiddenTests):

@@ -28,8 +28,18 @@ import torch
 
 KIT = os.environ.get("D2L_KIT_ROOT") or next(
     (str(p) for p in (Path.cwd(), *Path.cwd().parents) if (p / "grader" / "cells.py").is_file()), "")
-sys.path.insert(0, KIT)
-from grader.cells import Checks  # noqa: E402
+if KIT:
+    sys.path.insert(0, KIT)
+    from grader.cells import Checks
+else:
+    class Checks:
+        MISSING = {missing!r}
+
+        def __init__(self, name):
+            print(self.MISSING)
+
+        def verdict(self, check_id):
+            raise RuntimeError(self.MISSING)
 
 checks = Checks("{{name}}")
 '''
@@ -180,17 +190,20 @@ def test_source(check, language="en"):
     return f"{messages.each(comment, language, NEWLINE)}\n{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}\n"
 
 
-def source_notebook(spec, solutions_dir, language="en"):
-    """The nbgrader source notebook of one NOTEBOOKS entry, as a dict, its texts in ``language``."""
+def source_notebook(spec, solutions_dir, language="en", gpu_cell=True):
+    """The nbgrader source notebook of one NOTEBOOKS entry, as a dict, its texts in ``language``; without
+    ``gpu_cell``, the GPU check has no cell (it is left out of the notebook's points)."""
     def heading(code):
         title = messages.text(f"notebook.{spec.name}.title", code)
         return messages.text("notebook.heading", code, title=title, section=spec.section)
     words = messages.each(lambda code: messages.text("notebook.intro", code), language, "\n\n")
     intro = f"# {messages.each(heading, language)}\n\n{words}"
-    setup = SETUP.format(comment=_comment("notebook.setup", language)).format(name=spec.name)
+    missing = messages.each(lambda code: messages.text("notebook.setup.missing", code), language, "\n")
+    setup = SETUP.format(comment=_comment("notebook.setup", language), missing=missing).format(name=spec.name)
     cells = [_cell("markdown", intro, "intro"), _cell("code", setup, "setup", _meta("setup", locked=True))]
     for stub in spec.stubs:
-        path, checks = Path(solutions_dir) / f"{stub}.py", checks_for([stub])
+        path = Path(solutions_dir) / f"{stub}.py"
+        checks = [check for check in checks_for([stub]) if gpu_cell or "cuda" not in check.needs]
         cells.append(_cell("markdown", _intro(path, checks, language), f"about-{stub}".replace("_", "-")))
         cells.append(_cell("code", answer_source(path, stub, language), stub, _meta(stub, solution=True)))
         cells += [_cell("code", test_source(check, language), cell_id(check),
@@ -203,21 +216,25 @@ def source_notebook(spec, solutions_dir, language="en"):
             "nbformat": 4, "nbformat_minor": 5}
 
 
-def source_notebooks(solutions_dir, language="en"):
-    """Map each notebook file name to its text, in ``language``."""
-    return {f"{spec.name}.ipynb": json.dumps(source_notebook(spec, solutions_dir, language), indent=1,
+def source_notebooks(solutions_dir, language="en", gpu_cell=True):
+    """Map each notebook file name to its text, in ``language`` (``gpu_cell``: see source_notebook)."""
+    return {f"{spec.name}.ipynb": json.dumps(source_notebook(spec, solutions_dir, language, gpu_cell), indent=1,
                                              ensure_ascii=False) + "\n" for spec in NOTEBOOKS}
 
 
 def config_text(course, kit, language="en"):
-    """The course's nbgrader_config.py: the kit's preprocessors, the SQLite gradebook, the cell timeout, and the
-    language of the grader's verdicts and feedback (the release's, unless D2L_KIT_LANG says otherwise)."""
+    """The kit's part of the course's nbgrader configuration (kit_config.py): the kit's preprocessors, the SQLite
+    gradebook, the cell timeout, and the language of the verdicts and feedback (the release's, unless
+    D2L_KIT_LANG says otherwise)."""
     kit, course = Path(kit).resolve(), Path(course).resolve()
     return CONFIG.format(kit=os.path.relpath(kit, course) if kit in course.parents else str(kit), course_id=COURSE_ID,
                          language=messages.NAMES[language])
 
 
-CONFIG = '''"""nbgrader configuration of the d2l linear networks course. `make release` writes this file."""
+KIT_CONFIG = "kit_config.py"
+NBGRADER_CONFIG = "nbgrader_config.py"
+CONFIG = '''"""The d2l kit's nbgrader settings of this course. `make release` regenerates this file: put your own
+settings in nbgrader_config.py, which loads this file first."""
 import os
 import sys
 
@@ -239,4 +256,23 @@ c.Execute.timeout = 600
 # its verdicts); feedback keeps each failed check's hint and drops the hidden tests.
 c.Autograde.autograde_preprocessors = nbhooks.autograde_preprocessors()
 c.GenerateFeedback.preprocessors = nbhooks.feedback_preprocessors()
+'''
+
+INSTRUCTOR_CONFIG = '''"""nbgrader settings of this course. `make release` wrote this file once and never writes it
+again: it is yours.
+
+The kit's settings (its preprocessors, the gradebook, the cell timeout) are in kit_config.py, which
+`make release` regenerates. They are loaded first, so a setting below overrides them; the kit's
+preprocessors are what keep students' cells out of a kernel, so leave those two settings alone.
+"""
+import os
+
+if not os.path.isfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "kit_config.py")):
+    raise SystemExit("kit_config.py is missing next to nbgrader_config.py: run `make release` in the kit")
+load_subconfig("kit_config.py")  # noqa: F821
+c = get_config()  # noqa: F821
+
+# Your settings go here, for example:
+# c.Exchange.root = "/srv/nbgrader/exchange"
+# c.Exchange.timezone = "Asia/Shanghai"
 '''

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .. import messages
 from ..files import write_atomic
+from ..reference import BEGIN, END
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 TASK_TEXT = re.compile(r"^(\s*)### ?(.*)$")   # a line of the task text inside a solution region
 DEFINITION = re.compile(r"^\s*def (\w+)\(")
 ROOT = Path(__file__).resolve().parents[2]

@@ -73,3 +73,15 @@ def describe(synced):
     lines += [f"  backed up   {path}" for path in synced.backups]
     lines += [f"  removed     {path}  (no longer part of the release)" for path in synced.removed]
     return lines
+
+
+def adopt(manifest, name, path):
+    """Stop owning ``name`` (a file at ``path``): drop it from ``manifest``. True when the file was the release's
+    own, unedited since (the caller may replace it); False when it was edited, is absent, or was never owned."""
+    manifest = Path(manifest)
+    before = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    if name not in before:
+        return False
+    owned = before.pop(name)
+    write_atomic(manifest, json.dumps(before, indent=1, sort_keys=True) + "\n")
+    return path.is_file() and _digest(path.read_bytes()) == owned

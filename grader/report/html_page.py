@@ -123,6 +123,9 @@ def _fixes(checks):
     for check in failed:
         note = f"<p>{_e(exercise_note(check))}</p>" if check.exercise else ""
         detail = f"<pre>{_e(check.detail)}</pre>" if check.detail else ""
+        if check.reference:
+            label = _e(messages.text("report.reference", stub=check.stub))
+            detail += f'<p class="reference">{label}</p><pre>{_e(check.reference)}</pre>'
         parts.append(f'<section class="fix {_css_class(check)}" id="fix-{_e(check.id)}">'
                      f"<h3>{mark(check)} <code>{_e(check.id)}</code> {_e(check.title)}</h3>{note}"
                      f'{_hint(check.hint, labelled=True)}{detail}</section>')

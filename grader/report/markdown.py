@@ -78,6 +78,8 @@ def _failures(checks):
         title = _cell(with_tag(check, "report.exercise.graded-not"))
         lines += [f"### {mark(check)} `{check.id}`: {title}", "", *_paragraphs(check.hint)]
         lines += [*_fence(check.detail), ""] if check.detail else []
+        if check.reference:
+            lines += [messages.text("report.reference", stub=check.stub), "", *_fence(check.reference), ""]
     return lines
 
 

@@ -94,7 +94,13 @@ def check_output(check, cause=None):
         return messages.text("report.not-run", why=visible(check.detail) or messages.text("report.not-run.default"))
     hint = messages.text("report.cause.lead", heading=heading(cause), hint=cause.hint) \
         if cause is not None and cause.pitfall != check.id else check.hint
-    return hint + (f"\n\n{visible(check.detail)}" if check.detail else "")
+    return hint + (f"\n\n{visible(check.detail)}" if check.detail else "") + \
+        (f"\n\n{reference_text(check)}" if check.reference else "")
+
+
+def reference_text(check):
+    """The reference solution a failed check carries once the course shows them, under its label."""
+    return f"{messages.text('report.reference', stub=check.stub)}\n{check.reference}"
 
 
 def heading(cause):

@@ -25,6 +25,8 @@ def to_verdicts(report):
         checks[check.id] = {"stub": check.stub, "status": status.value, "points": number(check.points),
                             "max_points": number(check.max_points), "hidden": bool(check.hidden),
                             "title": check.title, "hint": check.hint, "detail": visible(check.detail) if shown else ""}
+        if check.reference:
+            checks[check.id]["reference"] = check.reference
     score, top, _ = totals(report)
     causes = [_cause(cause) for cause in report.causes]
     curves = [{"label": visible(curve.label, 80), "train_loss": [number(v) for v in curve.train_loss],

@@ -41,6 +41,8 @@ class ControlGroup:
         return [str(directory / "cgroup.procs") for directory in self.dirs]
 
     def pids(self):
+        if not self.dirs:   # a group whose creation failed before its first folder
+            return set()
         try:
             return {int(pid) for pid in (self.dirs[0] / "cgroup.procs").read_text().split()}
         except OSError:
