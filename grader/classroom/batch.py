@@ -180,9 +180,10 @@ def main(argv=None):
     jobs = [Job(item.student, item.folder, out / "students" / item.student, out / ".work" / item.student)
             for item in found]
     todo = [job for job in jobs if args.force or not is_done(gradebook.load(job.out), job.folder, settings)]
+    kept = len(jobs) - len(todo)
     todo = [job for job in todo if not _empty(job, settings)]
-    if len(todo) < len(jobs):
-        print(f"{len(jobs) - len(todo)} of {len(jobs)} submissions are graded already and kept "
+    if kept:
+        print(f"{kept} of {len(jobs)} submissions are graded already and kept "
               "(FORCE=1 or --force regrades them)", file=sys.stderr)
     started, failure = time.monotonic(), ""
     try:
