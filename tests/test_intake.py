@@ -160,6 +160,7 @@ def test_grade_all_grades_archives_and_lms_files_and_accounts_for_every_entry(tm
     assert float(similar[0]["similarity"]) == 1.0   # the stubs are everyone's: bob and smithjane are not similar
     page = (out / "class.html").read_text()
     assert "ann-copy" in page and "Class report: " in run.stdout
+    assert "zoe" in page and "mallory" in page   # the roster's missing student and the link: the gradebook's rows
     assert book["zoe"]["status"] == "missing" and book["smithjane"]["student_id"] == "s1"
     assert book["smithjane"]["scale"] == "0.9" and "unknown amount" in book["smithjane"]["note"]
     assert book["bob"]["scale"] == "1" and book["bob"]["submitted_at"]   # the archive's time, before the due date
@@ -178,3 +179,15 @@ def test_grade_all_grades_archives_and_lms_files_and_accounts_for_every_entry(tm
     assert rows["bob.zip"]["student"] == "bob" and rows["bob.zip: ch3/x.py"]["used"] == "no"
     assert rows[f"smithjane_late_12345_900000_{sorted(stubs)[0]}"]["late"] == "yes"
     assert rows["mallory"]["used"] == "no" and rows["erin"]["used"] == "yes"
+
+
+def test_an_archive_whose_name_is_no_student_never_becomes_a_report_folder(tmp_path):
+    class_ = tmp_path / "class"
+    class_.mkdir()
+    for name in (".zip", "..zip", "...tar.gz"):   # students "", "." and "..": the students/ folder itself, or above
+        (zipped if name.endswith(".zip") else tarred)(class_ / name, {"softmax.py": SOFTMAX})
+    zipped(class_ / "ok.zip", {"softmax.py": SOFTMAX})
+    found, unusable = intake.collect(class_, tmp_path / "work")
+    assert [item.student for item in found] == ["ok"]
+    assert {item.name for item in unusable} == {".zip", "..zip", "...tar.gz"}
+    assert all("cannot be a student's report folder" in item.why for item in unusable)

@@ -196,7 +196,7 @@ def main(argv=None):
     path, rows, unmatched, left_out = rebuild(found, unusable, out, course_settings, students)
     summary([row.record for row in rows], path, time.monotonic() - started, args, interrupted)
     _identities(rows, unmatched, left_out, out)
-    print("\n".join(outputs.write_class(out, found)))
+    print("\n".join(outputs.write_class(out, found, rows)))
     if failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2

@@ -92,9 +92,11 @@ class ClassSummary:
         return sum(self.counts.values())
 
 
-def summarise(out_dir, pairs=()):
-    """The summary of the class graded into ``out_dir``, with the similar ``pairs`` found in it."""
-    found = _students(Path(out_dir))
+def summarise(out_dir, pairs=(), records=None):
+    """The summary of the class graded into ``out_dir``, with the similar ``pairs`` found in it; ``records``, the
+    gradebook's rows (missing students and unusable entries included), else every student folder's record."""
+    found = _students(Path(out_dir)) if records is None else [
+        (record, _verdicts(Path(out_dir) / "students" / record.student)) for record in records]
     graded = [(record, verdicts) for record, verdicts in found if record.status == gradebook.GRADED]
     totals = [float(record.total) for record, _ in graded]
     top = max([float(record.max) for record, _ in graded] or [TOTAL])
@@ -209,9 +211,9 @@ def terminal_lines(summary, language=None):
     return lines
 
 
-def write(out_dir, pairs=(), language=None):
-    """Write OUT/class.html for the class in ``out_dir`` and return its path."""
-    return write_atomic(Path(out_dir) / PAGE, to_html(summarise(out_dir, pairs), language))
+def write(out_dir, pairs=(), language=None, summary=None):
+    """Write OUT/class.html for the class in ``out_dir`` (from ``summary`` when it is made already); its path."""
+    return write_atomic(Path(out_dir) / PAGE, to_html(summary or summarise(out_dir, pairs), language))
 
 
 def histogram_png(summary):

@@ -54,7 +54,9 @@ class Intake:
         self.work, self.found, self.unusable = Path(work), {}, []
 
     def add(self, submission):
-        if submission.student in self.found:
+        if not usable_name(submission.student):
+            self.refuse(submission.source, "its name cannot be a student's report folder (empty, hidden or too long)")
+        elif submission.student in self.found:
             first = self.found[submission.student].source
             self.unusable.append(Unusable(submission.source, f"a second submission of {submission.student} "
                                                              f"(the first is {first}); only the first is graded"))
@@ -63,6 +65,12 @@ class Intake:
 
     def refuse(self, name, why, student=""):
         self.unusable.append(Unusable(name, why, student))
+
+
+def usable_name(student):
+    """Whether ``student`` can name a report folder: not empty, not hidden (``.``, ``..``), no separator, short."""
+    separators = {"/", "\\", "\0"}
+    return bool(student) and not student.startswith(".") and len(student) <= 200 and not set(student) & separators
 
 
 def collect(submissions, work):

@@ -48,10 +48,12 @@ def write(out, found, unusable, records, settings, students=None):
     return table, unmatched, left_out
 
 
-def write_class(out, found):
-    """Write similar.csv and class.html (for the instructor only); the class report's terminal lines."""
+def write_class(out, found, rows):
+    """Write similar.csv and class.html (for the instructor only) for the gradebook's ``rows``; the class report's
+    terminal lines."""
     pairs = similarity.find([(item.student, item.folder) for item in found])
     similar = similarity.write_csv(pairs, out / similarity.NAME)
-    page = class_report.write(out, pairs)
-    return [*class_report.terminal_lines(class_report.summarise(out, pairs)),
+    summary = class_report.summarise(out, pairs, [row.record for row in rows])
+    page = class_report.write(out, summary=summary)
+    return [*class_report.terminal_lines(summary),
             f"Class report: {page} (similar submissions: {similar}; for the instructor only)"]
