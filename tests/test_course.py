@@ -223,3 +223,13 @@ def test_after_the_deadline_a_gradescope_bundle_carries_the_solutions_and_its_re
     plain = gradescope.build(tmp_path / "plain", "en", course.CourseSettings())
     with zipfile.ZipFile(plain) as archive:
         assert not any(name.startswith("kit/solutions/") for name in archive.namelist())
+
+
+def test_a_kernel_without_pytest_is_told_the_one_line_to_install_it(monkeypatch):
+    import importlib.util
+
+    from grader import cells
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pytest" else real(name, *a))
+    with pytest.raises(cells.CheckFailed, match="%pip install pytest"):
+        cells.Checks("softmax_regression").verdict("softmax/value")
